@@ -1,0 +1,64 @@
+//! The one error type of the library.
+//!
+//! Every variant that concerns a file carries its name, so a binary can print
+//! the error as it is and the user learns which file and what went wrong. The
+//! binaries map [`Error::exit_code`] onto their process exit status.
+
+use std::io;
+
+use thiserror::Error;
+
+/// Everything that can stop logbench from giving an answer.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The file could not be opened or read (missing, a directory, no permission...).
+    #[error("{file}: {action}: {source}")]
+    Open {
+        file: String,
+        action: &'static str,
+        source: io::Error,
+    },
+
+    /// Reading or decompressing failed part-way: truncated, corrupt (CRC or format
+    /// error), trailing garbage, or an I/O error. `source` says what and roughly where.
+    #[error("{file}: {source}")]
+    Read { file: String, source: io::Error },
+
+    /// `--strict` found a line that is not a record.
+    #[error("{file}: line {line}: malformed record (strict mode stops at the first one)")]
+    Malformed { file: String, line: u64 },
+
+    /// The file holds no record of the metric, so there is no mean to give.
+    #[error("{file}: no record of metric {metric:?} found ({malformed} malformed lines); check --metric")]
+    NoRecords {
+        file: String,
+        metric: String,
+        malformed: u64,
+    },
+
+    /// A strategy name that the registry does not know.
+    #[error("unknown strategy {0:?}; `logbench strategies` lists them")]
+    UnknownStrategy(String),
+}
+
+impl Error {
+    /// Build the error for a failed read of `file` from an I/O error.
+    pub fn read(file: &str, source: io::Error) -> Self {
+        Error::Read {
+            file: file.to_owned(),
+            source,
+        }
+    }
+
+    /// The process exit status a binary should use: 2 for a usage error, 1 for
+    /// anything wrong with the data or the files.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::UnknownStrategy(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,30 @@
+//! logbench: where the time goes in a log pipeline.
+//!
+//! The "Going Faster with Python" (2013) case study asked for the mean of the
+//! `cpu_usage` values in a bzip2-compressed log of `epoch,metric,value` lines,
+//! then profiled and optimised its answer. logbench redoes it in Rust, with every
+//! optimisation a separate strategy measured side by side.
+//!
+//! Data flows one way, and so do the modules:
+//!
+//! - [`input`]: bytes in. Open a path or stdin, recognise raw / gzip / bzip2 by
+//!   content, decode every stream, fail loudly on truncation or corruption.
+//! - [`line`]: the contract's record grammar, written once.
+//! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
+//!   the same signature, listed in a registry.
+//! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
+//!   malformed), with the mean and a merge for partial results.
+//! - [`error`]: the one error type, always naming the file.
+//!
+//! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
+
+pub mod answer;
+pub mod error;
+pub mod input;
+pub mod line;
+pub mod strategy;
+
+pub use answer::Answer;
+pub use error::{Error, Result};
+pub use input::{Decoder, Format, Input};
+pub use strategy::{Query, STRATEGIES, Strategy};
