@@ -29,7 +29,9 @@ pub enum Error {
     Malformed { file: String, line: u64 },
 
     /// The file holds no record of the metric, so there is no mean to give.
-    #[error("{file}: no record of metric {metric:?} found ({malformed} malformed lines); check --metric")]
+    #[error(
+        "{file}: no record of metric {metric:?} found ({malformed} malformed lines); check --metric"
+    )]
     NoRecords {
         file: String,
         metric: String,

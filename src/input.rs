@@ -101,7 +101,10 @@ impl Input {
         let file = File::open(path).map_err(|e| open_error("cannot open", e))?;
         let meta = file.metadata().map_err(|e| open_error("cannot stat", e))?;
         if meta.is_dir() {
-            let e = io::Error::new(io::ErrorKind::IsADirectory, "it is a directory, not a log file");
+            let e = io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "it is a directory, not a log file",
+            );
             return Err(open_error("cannot read", e));
         }
         let file = Arc::new(file);

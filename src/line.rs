@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn a_plain_record_parses() {
-        assert_eq!(classify(b"1362330056,cpu_usage,74"), record("cpu_usage", 74));
+        assert_eq!(
+            classify(b"1362330056,cpu_usage,74"),
+            record("cpu_usage", 74)
+        );
     }
 
     #[test]
@@ -144,7 +147,15 @@ mod tests {
 
     #[test]
     fn field_count_must_be_three() {
-        for line in [&b"1,m"[..], b"1", b"1,m,5,6", b",,", b"1,,5", b",m,5", b"1,m,"] {
+        for line in [
+            &b"1,m"[..],
+            b"1",
+            b"1,m,5,6",
+            b",,",
+            b"1,,5",
+            b",m,5",
+            b"1,m,",
+        ] {
             assert_eq!(classify(line), Line::Malformed, "{:?}", line);
         }
     }
@@ -160,10 +171,19 @@ mod tests {
 
     #[test]
     fn epoch_must_be_ascii_digits() {
-        for line in [&b"-1,m,5"[..], b"+1,m,5", b"1a,m,5", b" 1,m,5", "١,m,5".as_bytes()] {
+        for line in [
+            &b"-1,m,5"[..],
+            b"+1,m,5",
+            b"1a,m,5",
+            b" 1,m,5",
+            "١,m,5".as_bytes(),
+        ] {
             assert_eq!(classify(line), Line::Malformed, "{:?}", line);
         }
-        assert_eq!(classify(b"0000000000000000000000000000001,m,5"), record("m", 5));
+        assert_eq!(
+            classify(b"0000000000000000000000000000001,m,5"),
+            record("m", 5)
+        );
     }
 
     #[test]
@@ -172,7 +192,18 @@ mod tests {
         assert_eq!(parse_value(b"-0"), Some(0));
         assert_eq!(parse_value(b"007"), Some(7));
         assert_eq!(parse_value(b"000000000000000000000000000000042"), Some(42));
-        for bad in [&b""[..], b"+", b"-", b"+-1", b"--1", b"1-", b"1.0", b"1e3", b" 1", "５".as_bytes()] {
+        for bad in [
+            &b""[..],
+            b"+",
+            b"-",
+            b"+-1",
+            b"--1",
+            b"1-",
+            b"1.0",
+            b"1e3",
+            b" 1",
+            "５".as_bytes(),
+        ] {
             assert_eq!(parse_value(bad), None, "{:?}", bad);
         }
     }
@@ -190,8 +221,21 @@ mod tests {
 
     #[test]
     fn value_parser_agrees_with_std_on_ascii() {
-        for text in ["0", "-1", "+12", "0012", "-", "", "9223372036854775807", "9223372036854775808"] {
-            assert_eq!(parse_value(text.as_bytes()), text.parse::<i64>().ok(), "{text:?}");
+        for text in [
+            "0",
+            "-1",
+            "+12",
+            "0012",
+            "-",
+            "",
+            "9223372036854775807",
+            "9223372036854775808",
+        ] {
+            assert_eq!(
+                parse_value(text.as_bytes()),
+                text.parse::<i64>().ok(),
+                "{text:?}"
+            );
         }
     }
 
@@ -205,5 +249,4 @@ mod tests {
         assert_eq!(answer.lines, 5);
         assert_eq!(answer.first_malformed, Some(3));
     }
-
 }

@@ -25,13 +25,18 @@ const TEXT: &[u8] = b"1,cpu_usage,5\n2,memory_usage,900\n3,cpu_usage,7\n";
 /// Text long and varied enough to span several bzip2 / deflate blocks.
 fn long_text() -> Vec<u8> {
     (0..200_000u64)
-        .flat_map(|i| format!("{},cpu_usage,{}\n", 1_362_330_056 + i, (i * 7919) % 101).into_bytes())
+        .flat_map(|i| {
+            format!("{},cpu_usage,{}\n", 1_362_330_056 + i, (i * 7919) % 101).into_bytes()
+        })
         .collect()
 }
 
 #[test]
 fn formats_are_recognised_by_content() {
-    assert_eq!(Input::from_bytes("x.bz2", TEXT.to_vec()).format(), Format::Raw);
+    assert_eq!(
+        Input::from_bytes("x.bz2", TEXT.to_vec()).format(),
+        Format::Raw
+    );
     assert_eq!(Input::from_bytes("x.log", gz(TEXT)).format(), Format::Gzip);
     assert_eq!(Input::from_bytes("x.gz", bz2(TEXT)).format(), Format::Bzip2);
 }
@@ -39,7 +44,10 @@ fn formats_are_recognised_by_content() {
 #[test]
 fn short_files_are_raw_text() {
     for bytes in [&b""[..], b"B", b"BZ", b"\x1f"] {
-        assert_eq!(Input::from_bytes("short", bytes.to_vec()).format(), Format::Raw);
+        assert_eq!(
+            Input::from_bytes("short", bytes.to_vec()).format(),
+            Format::Raw
+        );
         assert_eq!(decode(bytes.to_vec()).unwrap(), bytes);
     }
 }
@@ -67,9 +75,15 @@ fn multi_member_gzip_split_mid_line_reads_every_member() {
 
 fn assert_error_mentions(result: Result<Vec<u8>, logbench::Error>, words: &[&str]) {
     let message = result.expect_err("must be an error").to_string();
-    assert!(message.starts_with("sample.log: "), "names the file: {message}");
+    assert!(
+        message.starts_with("sample.log: "),
+        "names the file: {message}"
+    );
     for word in words {
-        assert!(message.contains(word), "{message:?} should mention {word:?}");
+        assert!(
+            message.contains(word),
+            "{message:?} should mention {word:?}"
+        );
     }
 }
 
@@ -122,19 +136,28 @@ fn garbage_after_the_last_gzip_member_is_an_error() {
 #[test]
 fn errors_are_sticky() {
     let whole = gz(&long_text());
-    let mut decoder = Input::from_bytes("sample.log", whole[..whole.len() - 4].to_vec()).into_decoder();
+    let mut decoder =
+        Input::from_bytes("sample.log", whole[..whole.len() - 4].to_vec()).into_decoder();
     let mut sink = Vec::new();
     assert!(decoder.read_to_end(&mut sink).is_err());
     let mut buf = [0u8; 64];
     for _ in 0..3 {
-        assert!(decoder.fill(&mut buf).is_err(), "a later read must fail again, not return Ok(0)");
+        assert!(
+            decoder.fill(&mut buf).is_err(),
+            "a later read must fail again, not return Ok(0)"
+        );
     }
 }
 
 #[test]
 fn a_missing_file_is_an_open_error_naming_it() {
     let error = Input::open("no/such/file.log".as_ref()).unwrap_err();
-    assert!(error.to_string().starts_with("no/such/file.log: cannot open"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("no/such/file.log: cannot open"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -105,7 +105,10 @@ impl Format {
         if range.contains(&level) {
             Ok(level)
         } else {
-            Err(Error::Level { format: self, level })
+            Err(Error::Level {
+                format: self,
+                level,
+            })
         }
     }
 }
@@ -246,9 +249,24 @@ pub fn write_log(
     let level = encoding.format.check_level(encoding.level)?;
     let mut generator = TextGen::new(spec);
     let written = if encoding.threads > 1 && encoding.format != Format::Raw {
-        write_chunked(&mut generator, encoding.format, level, encoding.threads, out, progress, cancel)
+        write_chunked(
+            &mut generator,
+            encoding.format,
+            level,
+            encoding.threads,
+            out,
+            progress,
+            cancel,
+        )
     } else {
-        write_single(&mut generator, encoding.format, level, out, progress, cancel)
+        write_single(
+            &mut generator,
+            encoding.format,
+            level,
+            out,
+            progress,
+            cancel,
+        )
     };
     written.map_err(Error::Write)?.ok_or(Error::Cancelled)
 }
@@ -337,8 +355,14 @@ impl<W: Write> Encoder<W> {
     fn new(format: Format, level: u32, out: W) -> Self {
         match format {
             Format::Raw => Encoder::Raw(out),
-            Format::Gz => Encoder::Gz(flate2::write::GzEncoder::new(out, flate2::Compression::new(level))),
-            Format::Bz2 => Encoder::Bz2(bzip2::write::BzEncoder::new(out, bzip2::Compression::new(level))),
+            Format::Gz => Encoder::Gz(flate2::write::GzEncoder::new(
+                out,
+                flate2::Compression::new(level),
+            )),
+            Format::Bz2 => Encoder::Bz2(bzip2::write::BzEncoder::new(
+                out,
+                bzip2::Compression::new(level),
+            )),
         }
     }
 
@@ -387,10 +411,11 @@ pub fn generate_file(
         .tempfile_in(dir)
         .map_err(io_error)?;
     let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
-    let text_bytes = write_log(spec, encoding, &mut writer, progress, cancel).map_err(|e| match e {
-        Error::Write(source) => io_error(source),
-        other => other,
-    })?;
+    let text_bytes =
+        write_log(spec, encoding, &mut writer, progress, cancel).map_err(|e| match e {
+            Error::Write(source) => io_error(source),
+            other => other,
+        })?;
     writer.flush().map_err(io_error)?;
     drop(writer);
     temp.as_file().sync_all().map_err(io_error)?;
@@ -414,12 +439,21 @@ pub fn default_path(spec: Spec, format: Format) -> PathBuf {
     } else {
         format!("-seed{}", spec.seed)
     };
-    PathBuf::from(format!("data/{}-{}{}.log{}", spec.mix.name(), spec.lines, seed, format.extension()))
+    PathBuf::from(format!(
+        "data/{}-{}{}.log{}",
+        spec.mix.name(),
+        spec.lines,
+        seed,
+        format.extension()
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PINNED_LEN: usize = 2_390_838;
+    const PINNED_FNV1A: u64 = 869_772_492_611_671_244;
 
     fn small(mix: Mix) -> Spec {
         Spec {
@@ -432,6 +466,23 @@ mod tests {
     #[test]
     fn same_spec_same_text() {
         assert_eq!(text(small(Mix::Mixed)), text(small(Mix::Mixed)));
+    }
+
+    /// Pins the generator's output: if this fails, every committed result and
+    /// every user's data set silently changed meaning.
+    #[test]
+    fn default_text_is_pinned() {
+        let text = text(Spec {
+            lines: 100_000,
+            ..Spec::default()
+        });
+        assert!(text.starts_with(
+            b"1362330056,cpu_usage,1\n1362330057,cpu_usage,5\n1362330058,cpu_usage,12\n"
+        ));
+        let fnv1a = text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        assert_eq!((text.len(), fnv1a), (PINNED_LEN, PINNED_FNV1A));
     }
 
     #[test]
@@ -464,7 +515,13 @@ mod tests {
 
     #[test]
     fn bad_level_is_rejected() {
-        assert!(matches!(Format::Bz2.check_level(0), Err(Error::Level { .. })));
-        assert!(matches!(Format::Gz.check_level(10), Err(Error::Level { .. })));
+        assert!(matches!(
+            Format::Bz2.check_level(0),
+            Err(Error::Level { .. })
+        ));
+        assert!(matches!(
+            Format::Gz.check_level(10),
+            Err(Error::Level { .. })
+        ));
     }
 }

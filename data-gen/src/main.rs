@@ -91,7 +91,10 @@ fn run(args: &Args) -> Result<(), data_gen::Error> {
         level: args.level.unwrap_or(format.default_level()),
         threads: args.threads as usize,
     };
-    let path = args.out.clone().unwrap_or_else(|| data_gen::default_path(spec, format));
+    let path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| data_gen::default_path(spec, format));
 
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
@@ -100,7 +103,13 @@ fn run(args: &Args) -> Result<(), data_gen::Error> {
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
 
     let bar = progress_bar(spec.lines);
-    let stats = data_gen::generate_file(&path, spec, encoding, &mut |done| bar.set_position(done), &cancel);
+    let stats = data_gen::generate_file(
+        &path,
+        spec,
+        encoding,
+        &mut |done| bar.set_position(done),
+        &cancel,
+    );
     bar.finish_and_clear();
     let stats = stats?;
     println!(
@@ -122,8 +131,10 @@ fn progress_bar(lines: u64) -> ProgressBar {
     }
     let bar = ProgressBar::new(lines);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} lines ({eta})")
-            .expect("the template is valid"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} lines ({eta})",
+        )
+        .expect("the template is valid"),
     );
     bar
 }

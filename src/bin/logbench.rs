@@ -1,1 +1,181 @@
-fn main(){}
+//! `logbench`: the command line. Thin by design: it parses flags, calls the
+//! library and prints; everything it computes is in the `logbench` crate.
+//!
+//! Exit codes: 0 every file answered; 1 a file could not be answered (missing,
+//! corrupt, no record of the metric, a malformed line under `--strict`);
+//! 2 usage error (bad flags, unknown strategy).
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use logbench::strategy::{self, DEFAULT_METRIC};
+use logbench::{Answer, Error, Input, Query, STRATEGIES, Strategy};
+use serde::Serialize;
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Where the time goes in a log pipeline: the mean of a metric in epoch,metric,value logs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the mean of a metric in each FILE (raw, gzip or bzip2, recognised by content).
+    Mean(MeanArgs),
+    /// List the strategies, in ladder order: name, then what it changes.
+    Strategies,
+}
+
+#[derive(Debug, clap::Args)]
+struct MeanArgs {
+    /// Log files; `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The metric to average, compared byte for byte.
+    #[arg(long, default_value = DEFAULT_METRIC)]
+    metric: OsString,
+    /// Which strategy computes the answer [default: the fastest].
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Worker threads for parallel strategies (serial ones ignore it) [default: all cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Stop with an error at the first malformed line, naming its line number.
+    #[arg(long)]
+    strict: bool,
+    /// One JSON object per file on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Strategies => {
+            for s in STRATEGIES {
+                println!("{:<16} {}", s.name, s.description);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Mean(args) => mean(&args),
+    }
+}
+
+fn mean(args: &MeanArgs) -> ExitCode {
+    let chosen = match &args.strategy {
+        None => strategy::default_strategy(),
+        Some(name) => match strategy::find(name) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("logbench: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut query = Query::new(args.metric.clone().into_vec());
+    if let Some(threads) = args.threads {
+        query = query.with_threads(threads as usize);
+    }
+    let mut failed = false;
+    for file in &args.files {
+        let started = Instant::now();
+        let result = Input::open(file).and_then(|input| {
+            let format = input.format();
+            chosen
+                .answer(input, &query, args.strict)
+                .map(|a| (format, a))
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        let name = file.display().to_string();
+        match result {
+            Ok((format, answer)) => {
+                print_answer(args, &name, chosen, format, &answer, &query, seconds)
+            }
+            Err(e) => {
+                failed = true;
+                report_error(args, &name, &e);
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The `--json` record for one answered file; `sum` is written as an exact integer.
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    file: &'a str,
+    metric: String,
+    strategy: &'a str,
+    format: &'static str,
+    count: u64,
+    sum: i128,
+    min: i64,
+    max: i64,
+    mean: f64,
+    malformed: u64,
+    seconds: f64,
+}
+
+fn print_answer(
+    args: &MeanArgs,
+    file: &str,
+    strategy: &Strategy,
+    format: logbench::Format,
+    answer: &Answer,
+    query: &Query,
+    seconds: f64,
+) {
+    let mean = answer.mean().expect("answer() rejects count == 0");
+    if args.json {
+        let record = JsonAnswer {
+            file,
+            metric: query.metric_lossy(),
+            strategy: strategy.name,
+            format: format.name(),
+            count: answer.count,
+            sum: answer.sum,
+            min: answer.min,
+            max: answer.max,
+            mean,
+            malformed: answer.malformed,
+            seconds,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&record).expect("plain data serialises")
+        );
+    } else {
+        println!(
+            "{file}: mean {} = {mean:.6} over {} records (min {}, max {}, sum {}); {} malformed lines",
+            query.metric_lossy(),
+            answer.count,
+            answer.min,
+            answer.max,
+            answer.sum,
+            answer.malformed,
+        );
+        println!(
+            "  {format} input, strategy {}, {seconds:.3} s",
+            strategy.name
+        );
+    }
+}
+
+fn report_error(args: &MeanArgs, file: &str, error: &Error) {
+    eprintln!("logbench: {error}");
+    if args.json {
+        let record = serde_json::json!({ "file": file, "error": error.to_string() });
+        println!("{record}");
+    }
+}

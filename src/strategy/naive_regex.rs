@@ -52,14 +52,22 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
         tally.add_line();
         match String::from_utf8(bytes) {
             Ok(text) => process_line(&regex, &text, &query.metric, &mut values, &mut tally),
-            Err(not_utf8) => process_bytes(not_utf8.as_bytes(), &query.metric, &mut values, &mut tally),
+            Err(not_utf8) => {
+                process_bytes(not_utf8.as_bytes(), &query.metric, &mut values, &mut tally)
+            }
         }
     }
     Ok(summarise(&values, tally))
 }
 
 /// The case study's `process_line`: search, take the groups, compare, push.
-fn process_line(regex: &Regex, text: &str, metric: &[u8], values: &mut Vec<i64>, tally: &mut Answer) {
+fn process_line(
+    regex: &Regex,
+    text: &str,
+    metric: &[u8],
+    values: &mut Vec<i64>,
+    tally: &mut Answer,
+) {
     let text = text.strip_suffix('\r').unwrap_or(text);
     if text.is_empty() {
         return;
@@ -69,7 +77,10 @@ fn process_line(regex: &Regex, text: &str, metric: &[u8], values: &mut Vec<i64>,
         return;
     };
     let (epoch, name, value) = (&groups[1], &groups[2], &groups[3]);
-    let value = match (line::is_epoch(epoch.as_bytes()) && !name.is_empty(), line::parse_value(value.as_bytes())) {
+    let value = match (
+        line::is_epoch(epoch.as_bytes()) && !name.is_empty(),
+        line::parse_value(value.as_bytes()),
+    ) {
         (true, Some(value)) => value,
         _ => {
             tally.add_malformed();

@@ -14,7 +14,8 @@ pub fn reference(text: &[u8], metric: &[u8]) -> Answer {
     if pieces.last() == Some(&&b""[..]) {
         pieces.pop();
     }
-    let (mut count, mut sum, mut min, mut max, mut malformed) = (0u64, 0i128, i64::MAX, i64::MIN, 0u64);
+    let (mut count, mut sum, mut min, mut max, mut malformed) =
+        (0u64, 0i128, i64::MAX, i64::MIN, 0u64);
     let mut first_malformed = None;
     for (index, piece) in pieces.iter().enumerate() {
         let line = piece.strip_suffix(b"\r").unwrap_or(piece);
@@ -71,10 +72,18 @@ pub fn gz(text: &[u8]) -> Vec<u8> {
 }
 
 /// Run every registered strategy on `bytes` and return (name, result) pairs.
-pub fn every_strategy(bytes: &[u8], query: &Query) -> Vec<(&'static str, logbench::Result<Answer>)> {
+pub fn every_strategy(
+    bytes: &[u8],
+    query: &Query,
+) -> Vec<(&'static str, logbench::Result<Answer>)> {
     STRATEGIES
         .iter()
-        .map(|s| (s.name, (s.run)(Input::from_bytes("test", bytes.to_vec()), query)))
+        .map(|s| {
+            (
+                s.name,
+                (s.run)(Input::from_bytes("test", bytes.to_vec()), query),
+            )
+        })
         .collect()
 }
 
@@ -87,7 +96,12 @@ pub fn assert_all_agree(text: &[u8], metric: &str) {
             let query = Query::new(metric).with_buffer_size(buffer).with_threads(2);
             for (name, got) in every_strategy(&encoded, &query) {
                 let got = got.unwrap_or_else(|e| panic!("{name}: unexpected error {e}"));
-                assert_eq!(got, expected, "{name} (buffer {buffer}) on {:?}", String::from_utf8_lossy(text));
+                assert_eq!(
+                    got,
+                    expected,
+                    "{name} (buffer {buffer}) on {:?}",
+                    String::from_utf8_lossy(text)
+                );
             }
         }
     }

@@ -1,0 +1,192 @@
+//! `gen-log`: reproducible output, the same text in every format, atomic writes.
+
+use std::io::Read;
+use std::path::Path;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn gen_log(dir: &TempDir, name: &str, flags: &[&str]) -> Vec<u8> {
+    let out = dir.path().join(name);
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(flags)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(""); // no progress bar when stderr is not a terminal
+    std::fs::read(out).unwrap()
+}
+
+fn decompress(bytes: &[u8]) -> Vec<u8> {
+    let mut text = Vec::new();
+    match bytes {
+        [b'B', b'Z', b'h', ..] => bzip2::read::MultiBzDecoder::new(bytes).read_to_end(&mut text),
+        [0x1f, 0x8b, ..] => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut text),
+        _ => return bytes.to_vec(),
+    }
+    .unwrap();
+    text
+}
+
+#[test]
+fn same_flags_give_identical_files() {
+    let dir = TempDir::new().unwrap();
+    let flags = ["--lines", "5000", "--mix", "mixed", "--format", "gz"];
+    assert_eq!(gen_log(&dir, "a.gz", &flags), gen_log(&dir, "b.gz", &flags));
+}
+
+#[test]
+fn the_text_is_the_same_in_every_format_and_thread_count() {
+    let dir = TempDir::new().unwrap();
+    let raw = gen_log(&dir, "x.log", &["--lines", "300000", "--format", "raw"]);
+    for (name, flags) in [
+        ("x.bz2", &["--format", "bz2", "--level", "1"][..]),
+        ("x.gz", &["--format", "gz"]),
+        (
+            "x2.bz2",
+            &["--format", "bz2", "--level", "1", "--threads", "2"],
+        ),
+        ("x3.gz", &["--format", "gz", "--threads", "3"]),
+    ] {
+        let bytes = gen_log(&dir, name, &[&["--lines", "300000"][..], flags].concat());
+        assert_eq!(decompress(&bytes), raw, "{name}");
+    }
+}
+
+#[test]
+fn threads_write_several_streams() {
+    let dir = TempDir::new().unwrap();
+    // 300,000 lines are about 7 MB of text: two 4 MiB chunks, two streams.
+    let bytes = gen_log(
+        &dir,
+        "x.bz2",
+        &["--lines", "300000", "--level", "1", "--threads", "2"],
+    );
+    let streams = bytes.windows(4).filter(|w| w == b"BZh1").count();
+    assert!(streams >= 2, "{streams} stream headers");
+}
+
+#[test]
+fn seed_mix_is_the_case_study_generator() {
+    let dir = TempDir::new().unwrap();
+    let text = gen_log(
+        &dir,
+        "s.log",
+        &[
+            "--lines",
+            "20000",
+            "--format",
+            "raw",
+            "--start-epoch",
+            "100",
+        ],
+    );
+    let text = String::from_utf8(text).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 20000);
+    let mut seen = [false; 101];
+    for (i, line) in lines.iter().enumerate() {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[0], (100 + i).to_string());
+        assert_eq!(fields[1], "cpu_usage");
+        seen[fields[2].parse::<usize>().unwrap()] = true;
+    }
+    assert!(seen.iter().all(|&s| s), "every value 0..=100 appears");
+}
+
+#[test]
+fn mixed_mix_has_the_three_metrics_at_their_shares() {
+    let dir = TempDir::new().unwrap();
+    let text = gen_log(
+        &dir,
+        "m.log",
+        &["--lines", "100000", "--format", "raw", "--mix", "mixed"],
+    );
+    let text = String::from_utf8(text).unwrap();
+    let share = |metric: &str| {
+        text.lines()
+            .filter(|l| l.split(',').nth(1) == Some(metric))
+            .count() as f64
+            / 1e5
+    };
+    assert!((share("cpu_usage") - 0.5).abs() < 0.01);
+    assert!((share("memory_usage") - 0.3).abs() < 0.01);
+    assert!((share("disk_io") - 0.2).abs() < 0.01);
+    let max_memory = text
+        .lines()
+        .filter(|l| l.contains("memory_usage"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u32>().unwrap())
+        .max();
+    assert!(max_memory > Some(16_000) && max_memory <= Some(16_384));
+}
+
+#[test]
+fn invalid_arguments_are_usage_errors() {
+    for flags in [
+        &["--lines", "x"][..],
+        &["--format", "zip"],
+        &["--level", "12"],
+        &["--threads", "0"],
+        &["--bogus"],
+    ] {
+        Command::cargo_bin("gen-log")
+            .unwrap()
+            .args(flags)
+            .assert()
+            .code(2);
+    }
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args([
+            "--level",
+            "0",
+            "--format",
+            "bz2",
+            "--out",
+            "/nonexistent-dir-for-test/x.bz2",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn an_unwritable_target_is_an_error_and_leaves_nothing() {
+    let dir = TempDir::new().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let target = blocker.join("x.log");
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--out"])
+        .arg(&target)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("x.log"));
+    assert!(!target.exists());
+}
+
+#[test]
+fn a_failed_run_keeps_the_old_file_and_leaves_no_temporary() {
+    let dir = TempDir::new().unwrap();
+    let target = dir.path().join("keep.bz2");
+    std::fs::write(&target, b"precious").unwrap();
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--format", "bz2", "--level", "0", "--out"])
+        .arg(&target)
+        .assert()
+        .failure();
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    assert_eq!(entries(dir.path()), vec!["keep.bz2".to_string()]);
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

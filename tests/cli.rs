@@ -1,0 +1,234 @@
+//! The `logbench` command line: outputs and exit codes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn logbench() -> Command {
+    Command::cargo_bin("logbench").unwrap()
+}
+
+fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+const LOG: &[u8] = b"1,cpu_usage,10\n2,memory_usage,1396\n3,cpu_usage,20\nbroken\n4,cpu_usage,30\n";
+
+fn json_of(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = logbench()
+        .arg("mean")
+        .arg(path)
+        .arg("--json")
+        .args(extra)
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn mean_prints_mean_count_min_max_and_malformed() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "a.log", LOG);
+    logbench()
+        .arg("mean")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "mean cpu_usage = 20.000000 over 3 records",
+        ))
+        .stdout(predicate::str::contains("min 10, max 30"))
+        .stdout(predicate::str::contains("1 malformed lines"))
+        .stdout(predicate::str::contains("raw input, strategy"));
+}
+
+#[test]
+fn json_has_every_key_and_an_exact_sum() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "big.log",
+        b"1,m,9223372036854775807\n2,m,9223372036854775807\n",
+    );
+    let record = json_of(&path, &["--metric", "m"]);
+    for key in [
+        "file",
+        "metric",
+        "strategy",
+        "format",
+        "count",
+        "sum",
+        "min",
+        "max",
+        "mean",
+        "malformed",
+        "seconds",
+    ] {
+        assert!(record.get(key).is_some(), "missing {key} in {record}");
+    }
+    // 2 * i64::MAX does not fit in i64 or f64 exactly: it must be printed as an integer.
+    let raw = String::from_utf8(
+        logbench()
+            .arg("mean")
+            .arg(&path)
+            .args(["--json", "--metric", "m"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(raw.contains("\"sum\":18446744073709551614"), "{raw}");
+    assert_eq!(record["count"], 2);
+    assert_eq!(record["format"], "raw");
+}
+
+#[test]
+fn compressed_and_misnamed_files_are_read_by_content() {
+    let dir = TempDir::new().unwrap();
+    let cases = [
+        ("raw-named.bz2", LOG.to_vec(), "raw"),
+        ("bz2-named.gz", common::bz2(LOG), "bz2"),
+        ("gz-named.log", common::gz(LOG), "gz"),
+    ];
+    for (name, bytes, format) in cases {
+        let record = json_of(&write(&dir, name, &bytes), &[]);
+        assert_eq!(record["format"], format, "{name}");
+        assert_eq!(record["sum"], 60, "{name}");
+    }
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    logbench()
+        .args(["mean", "-", "--json"])
+        .write_stdin(common::gz(LOG))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"count\":3"));
+}
+
+#[test]
+fn strict_names_the_first_malformed_line() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "a.log", LOG);
+    logbench()
+        .arg("mean")
+        .arg(&path)
+        .arg("--strict")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("a.log: line 4: malformed"));
+}
+
+#[test]
+fn no_record_of_the_metric_is_an_error_not_a_zero_mean() {
+    let dir = TempDir::new().unwrap();
+    for (name, bytes) in [("empty.log", &b""[..]), ("other.log", b"1,disk_io,5\n")] {
+        let path = write(&dir, name, bytes);
+        logbench()
+            .arg("mean")
+            .arg(&path)
+            .arg("--json")
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("mean").not())
+            .stderr(
+                predicate::str::contains(name).and(predicate::str::contains("no record of metric")),
+            );
+    }
+}
+
+#[test]
+fn a_missing_file_names_it_and_exits_1() {
+    logbench()
+        .args(["mean", "does-not-exist.log"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("does-not-exist.log: cannot open"));
+}
+
+#[test]
+fn a_corrupt_file_gives_no_mean() {
+    let dir = TempDir::new().unwrap();
+    let text: Vec<u8> = (0..50_000)
+        .flat_map(|i| format!("{i},cpu_usage,{}\n", i % 101).into_bytes())
+        .collect();
+    let bytes = common::bz2(&text);
+    let path = write(&dir, "cut.log.bz2", &bytes[..bytes.len() / 2]);
+    logbench()
+        .arg("mean")
+        .arg(&path)
+        .arg("--json")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("mean").not())
+        .stderr(predicate::str::contains("cut.log.bz2: truncated bzip2"));
+}
+
+#[test]
+fn several_files_one_bad_answers_the_others_and_fails() {
+    let dir = TempDir::new().unwrap();
+    let good = write(&dir, "good.log", LOG);
+    let bad = dir.path().join("missing.log");
+    logbench()
+        .arg("mean")
+        .arg(&good)
+        .arg(&bad)
+        .arg(&good)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("good.log: mean").count(2))
+        .stderr(predicate::str::contains("missing.log"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    logbench().args(["mean"]).assert().code(2);
+    logbench()
+        .args(["mean", "x.log", "--threads", "0"])
+        .assert()
+        .code(2);
+    logbench().args(["frobnicate"]).assert().code(2);
+    logbench()
+        .args(["mean", "x.log", "--strategy", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown strategy"));
+}
+
+#[test]
+fn strategies_lists_every_rung_in_ladder_order() {
+    let out = logbench().arg("strategies").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let expected: Vec<&str> = logbench::STRATEGIES.iter().map(|s| s.name).collect();
+    assert_eq!(names, expected);
+    assert_eq!(names[0], "naive-regex");
+}
+
+#[test]
+fn every_strategy_can_be_chosen_and_agrees() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "a.log.gz", &common::gz(LOG));
+    for s in logbench::STRATEGIES {
+        let record = json_of(&path, &["--strategy", s.name, "--threads", "2"]);
+        assert_eq!(
+            (record["count"].as_u64(), record["sum"].as_i64()),
+            (Some(3), Some(60)),
+            "{}",
+            s.name
+        );
+        assert_eq!(record["strategy"], s.name);
+    }
+}
