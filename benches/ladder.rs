@@ -1,1 +1,65 @@
-fn main() {}
+//! The optimisation ladder under criterion: every rung on the same data in
+//! every format, beside the floor (decode + count newlines), with throughput in
+//! bytes of uncompressed text so the report speaks MB/s.
+//!
+//! Quick runs: `LOGBENCH_LINES=200000 cargo bench --bench ladder -- bz2/`
+//! (criterion's filter is a regex on `group/benchmark`).
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::DataSet;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use data_gen::Mix;
+use logbench::strategy::DEFAULT_BUFFER_SIZE;
+use logbench::{Format, Query, STRATEGIES};
+
+/// Sample counts and times per format, chosen so the whole suite fits in its
+/// budget on a 2-core machine: bzip2 decoding alone takes seconds per pass.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, format: Format) {
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(match format {
+        Format::Raw => 8,
+        Format::Gzip => 10,
+        Format::Bzip2 => 20,
+    }));
+}
+
+fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet) {
+    let query = Query::default().with_threads(1);
+    let mut group = c.benchmark_group(format!("{prefix}{}", data.format));
+    configure(&mut group, data.format);
+    group.throughput(Throughput::Bytes(data.text_bytes));
+    data.verify_floor();
+    group.bench_function("floor", |b| {
+        b.iter(|| black_box(logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap()))
+    });
+    for strategy in STRATEGIES {
+        data.verify(strategy, &query);
+        group.bench_function(strategy.name, |b| {
+            b.iter(|| black_box((strategy.run)(data.open(), &query).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+/// The case study's data set: every line `cpu_usage`.
+fn ladder(c: &mut Criterion) {
+    for data in common::data_sets(Mix::Seed, &Format::ALL) {
+        bench_data_set(c, "", &data);
+    }
+}
+
+/// A realistic mix of metrics, where filtering by metric starts to matter.
+/// Raw only: the formats' cost is the same story as on the seed set.
+fn mixed(c: &mut Criterion) {
+    for data in &common::data_sets(Mix::Mixed, &[Format::Raw]) {
+        bench_data_set(c, "mixed-", data);
+    }
+}
+
+criterion_group!(benches, ladder, mixed);
+criterion_main!(benches);

@@ -14,12 +14,14 @@
 //!   the same signature, listed in a registry.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
 //!   malformed), with the mean and a merge for partial results.
+//! - [`floor`]: decode and count newlines only: the limit no rung can beat.
 //! - [`error`]: the one error type, always naming the file.
 //!
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
 
 pub mod answer;
 pub mod error;
+pub mod floor;
 pub mod input;
 pub mod line;
 pub mod strategy;
