@@ -10,6 +10,8 @@
 //! - [`input`]: bytes in. Open a path or stdin, recognise raw / gzip / bzip2 by
 //!   content, decode every stream, fail loudly on truncation or corruption.
 //! - [`line`]: the contract's record grammar, written once.
+//! - [`scan`]: the regex-free scanner over large buffers, shared by the
+//!   fastest rungs (one stream, or one chunk per core).
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
 //!   the same signature, listed in a registry.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
@@ -24,6 +26,7 @@ pub mod error;
 pub mod floor;
 pub mod input;
 pub mod line;
+pub mod scan;
 pub mod strategy;
 
 pub use answer::Answer;

@@ -57,6 +57,24 @@ pub fn parse_record(line: &[u8]) -> Option<(&[u8], i64)> {
     Some((metric, parse_value(value)?))
 }
 
+/// Validate the three fields a regex captured (split at the first two commas)
+/// and return the value, or `None` if the line is malformed.
+#[inline]
+pub fn check_fields(epoch: &[u8], metric: &[u8], value: &[u8]) -> Option<i64> {
+    if is_epoch(epoch) && !metric.is_empty() && !metric.contains(&b',') {
+        parse_value(value)
+    } else {
+        None
+    }
+}
+
+/// Whether any line can be a record of `metric` (non-empty, no comma). Fast
+/// paths that match `,METRIC,` literally must check this first: a metric with a
+/// comma would otherwise match lines that have too many fields.
+pub fn metric_can_match(metric: &[u8]) -> bool {
+    !metric.is_empty() && !metric.contains(&b',')
+}
+
 /// One or more ASCII digits.
 #[inline]
 pub fn is_epoch(field: &[u8]) -> bool {

@@ -79,6 +79,15 @@ fn metric_is_compared_byte_for_byte() {
 }
 
 #[test]
+fn a_metric_with_a_comma_or_empty_matches_nothing() {
+    let text = b"1,cpu_usage,1,5\n1,,5\n1,cpu_usage,7\n";
+    assert_eq!(answer_key(text, "cpu_usage,1"), (0, 0, i64::MAX, i64::MIN, 2));
+    assert_all_agree(text, "cpu_usage,1");
+    assert_all_agree(text, "");
+    assert_all_agree(text, ",");
+}
+
+#[test]
 fn epoch_and_value_digits_are_ascii_only() {
     let text = "١٢,cpu_usage,1\n1,cpu_usage,١٢\n1,cpu_usage,５\n１,cpu_usage,5\n1,cpu_usage,6\n";
     assert_eq!(answer_key(text.as_bytes(), "cpu_usage"), (1, 6, 6, 6, 4));

@@ -10,7 +10,12 @@ use crate::answer::Answer;
 use crate::error::{Error, Result};
 use crate::input::Input;
 
+pub mod anchored_regex;
+pub mod bytes_regex;
+pub mod memchr_split;
 pub mod naive_regex;
+pub mod running_sum;
+mod shared;
 
 /// What to compute, and with what resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +84,13 @@ pub struct Strategy {
 }
 
 /// Every strategy, in ladder order (slowest, most naive first).
-pub const STRATEGIES: &[Strategy] = &[naive_regex::STRATEGY];
+pub const STRATEGIES: &[Strategy] = &[
+    naive_regex::STRATEGY,
+    bytes_regex::STRATEGY,
+    anchored_regex::STRATEGY,
+    running_sum::STRATEGY,
+    memchr_split::STRATEGY,
+];
 
 /// The strategy `logbench mean` uses unless told otherwise: the fastest one.
 pub fn default_strategy() -> &'static Strategy {

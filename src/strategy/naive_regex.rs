@@ -57,7 +57,8 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
             }
         }
     }
-    Ok(summarise(&values, tally))
+    // The case study's `summarise`: one pass over the collected values.
+    Ok(super::shared::summarise(&values, tally))
 }
 
 /// The case study's `process_line`: search, take the groups, compare, push.
@@ -103,12 +104,4 @@ fn process_bytes(bytes: &[u8], metric: &[u8], values: &mut Vec<i64>, tally: &mut
             }
         }
     }
-}
-
-/// The case study's `summarise`: one pass over the collected values.
-fn summarise(values: &[i64], tally: Answer) -> Answer {
-    values.iter().fold(tally, |mut answer, &value| {
-        answer.add_value(value);
-        answer
-    })
 }
