@@ -18,7 +18,10 @@ use logbench::{Format, Query, STRATEGIES};
 
 /// Sample counts and times per format, chosen so the whole suite fits in its
 /// budget on a 2-core machine: bzip2 decoding alone takes seconds per pass.
-fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, format: Format) {
+fn configure(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    format: Format,
+) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(match format {
@@ -35,7 +38,9 @@ fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet) {
     group.throughput(Throughput::Bytes(data.text_bytes));
     data.verify_floor();
     group.bench_function("floor", |b| {
-        b.iter(|| black_box(logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap()))
+        b.iter(|| {
+            black_box(logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap())
+        })
     });
     for strategy in STRATEGIES {
         data.verify(strategy, &query);

@@ -55,6 +55,17 @@ impl Answer {
         self.max = self.max.max(value);
     }
 
+    /// Fold `count` consecutive lines that were all records of the metric,
+    /// summarised by the caller (`count > 0`).
+    #[inline]
+    pub fn add_run(&mut self, count: u64, sum: i128, min: i64, max: i64) {
+        self.lines += count;
+        self.count += count;
+        self.sum += sum;
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+    }
+
     /// Count the line just seen (call before `add_malformed` for that line).
     #[inline(always)]
     pub fn add_line(&mut self) {

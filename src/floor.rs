@@ -29,7 +29,10 @@ mod tests {
     fn counts_every_newline_across_buffer_edges() {
         let text = b"a\nbb\n\nccc\nd".to_vec();
         for size in 1..=text.len() + 1 {
-            assert_eq!(count_newlines(Input::from_bytes("t", text.clone()), size).unwrap(), 4);
+            assert_eq!(
+                count_newlines(Input::from_bytes("t", text.clone()), size).unwrap(),
+                4
+            );
         }
     }
 }

@@ -12,6 +12,7 @@
 //! - [`line`]: the contract's record grammar, written once.
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
+//! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
 //!   the same signature, listed in a registry.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
@@ -28,6 +29,7 @@ pub mod input;
 pub mod line;
 pub mod scan;
 pub mod strategy;
+pub mod swar;
 
 pub use answer::Answer;
 pub use error::{Error, Result};

@@ -81,7 +81,10 @@ fn metric_is_compared_byte_for_byte() {
 #[test]
 fn a_metric_with_a_comma_or_empty_matches_nothing() {
     let text = b"1,cpu_usage,1,5\n1,,5\n1,cpu_usage,7\n";
-    assert_eq!(answer_key(text, "cpu_usage,1"), (0, 0, i64::MAX, i64::MIN, 2));
+    assert_eq!(
+        answer_key(text, "cpu_usage,1"),
+        (0, 0, i64::MAX, i64::MIN, 2)
+    );
     assert_all_agree(text, "cpu_usage,1");
     assert_all_agree(text, "");
     assert_all_agree(text, ",");

@@ -27,7 +27,10 @@ pub struct DataSet {
 /// Lines per data set: `LOGBENCH_LINES`, or the case study's 5,000,000.
 pub fn lines() -> u64 {
     match std::env::var("LOGBENCH_LINES") {
-        Ok(v) => v.trim().parse().expect("LOGBENCH_LINES must be a whole number"),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .expect("LOGBENCH_LINES must be a whole number"),
         Err(_) => data_gen::DEFAULT_LINES,
     }
 }
@@ -70,13 +73,24 @@ fn cached_file(spec: Spec, format: Format) -> PathBuf {
         Format::Gzip => data_gen::Format::Gz,
         Format::Bzip2 => data_gen::Format::Bz2,
     };
-    let path = target_dir()
-        .join("logbench-data")
-        .join(data_gen::default_path(spec, gen_format).file_name().expect("has a name"));
+    let path = target_dir().join("logbench-data").join(
+        data_gen::default_path(spec, gen_format)
+            .file_name()
+            .expect("has a name"),
+    );
     if !path.exists() {
-        eprintln!("generating {} (once; cached for later runs)", path.display());
-        data_gen::generate_file(&path, spec, Encoding::new(gen_format), &mut |_| {}, &AtomicBool::new(false))
-            .unwrap_or_else(|e| panic!("cannot generate benchmark data: {e}"));
+        eprintln!(
+            "generating {} (once; cached for later runs)",
+            path.display()
+        );
+        data_gen::generate_file(
+            &path,
+            spec,
+            Encoding::new(gen_format),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap_or_else(|e| panic!("cannot generate benchmark data: {e}"));
     }
     path
 }
@@ -88,14 +102,28 @@ impl DataSet {
 
     /// Run `strategy` once and panic unless it gives the reference answer.
     pub fn verify(&self, strategy: &Strategy, query: &Query) {
-        let got = (strategy.run)(self.open(), query).unwrap_or_else(|e| panic!("{}: {e}", strategy.name));
-        assert_eq!(got.key(), self.expected.key(), "{} is wrong on {}", strategy.name, self.path.display());
+        let got =
+            (strategy.run)(self.open(), query).unwrap_or_else(|e| panic!("{}: {e}", strategy.name));
+        assert_eq!(
+            got.key(),
+            self.expected.key(),
+            "{} is wrong on {}",
+            strategy.name,
+            self.path.display()
+        );
     }
 
     /// Check the floor counts every line the reference saw (a last line without
     /// `\n` aside, which the generator never writes).
     pub fn verify_floor(&self) {
-        let newlines = logbench::floor::count_newlines(self.open(), logbench::strategy::DEFAULT_BUFFER_SIZE).unwrap();
-        assert_eq!(newlines, self.expected.lines, "floor miscounts {}", self.path.display());
+        let newlines =
+            logbench::floor::count_newlines(self.open(), logbench::strategy::DEFAULT_BUFFER_SIZE)
+                .unwrap();
+        assert_eq!(
+            newlines,
+            self.expected.lines,
+            "floor miscounts {}",
+            self.path.display()
+        );
     }
 }

@@ -23,7 +23,8 @@ pub const STRATEGY: Strategy = Strategy {
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {
-    let regex = anchored_pattern(&query.metric).map(|p| Regex::new(&p).expect("the pattern is valid"));
+    let regex =
+        anchored_pattern(&query.metric).map(|p| Regex::new(&p).expect("the pattern is valid"));
     let mut captures = regex.as_ref().map(Regex::capture_locations);
     let mut values: Vec<i64> = Vec::new();
     let mut tally = Answer::new();

@@ -20,8 +20,11 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(input: Input, query: &Query) -> Result<Answer> {
     let mut decoder = input.into_decoder();
     let mut answer = Answer::new();
-    scan::fold_stream(&mut decoder, query.buffer_size, &mut answer, |text, answer| {
-        scan::fold_lines(text, &query.metric, answer)
-    })?;
+    scan::fold_stream(
+        &mut decoder,
+        query.buffer_size,
+        &mut answer,
+        |text, answer| scan::fold_lines(text, &query.metric, answer),
+    )?;
     Ok(answer)
 }

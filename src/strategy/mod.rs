@@ -16,6 +16,7 @@ pub mod memchr_split;
 pub mod naive_regex;
 pub mod running_sum;
 mod shared;
+pub mod swar;
 
 /// What to compute, and with what resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,7 @@ pub const STRATEGIES: &[Strategy] = &[
     anchored_regex::STRATEGY,
     running_sum::STRATEGY,
     memchr_split::STRATEGY,
+    swar::STRATEGY,
 ];
 
 /// The strategy `logbench mean` uses unless told otherwise: the fastest one.

@@ -10,7 +10,11 @@ use crate::input::Input;
 
 /// Call `each` with every line of `input`, without its `\n` (a `\r` stays: the
 /// caller applies the contract's rule), in order.
-pub(crate) fn for_each_line(input: Input, buffer_size: usize, mut each: impl FnMut(&[u8])) -> Result<()> {
+pub(crate) fn for_each_line(
+    input: Input,
+    buffer_size: usize,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
     let decoder = input.into_decoder();
     let name = decoder.name().to_owned();
     let mut reader = BufReader::with_capacity(buffer_size, decoder);

@@ -1,0 +1,158 @@
+//! SWAR ("SIMD within a register") helpers for the fast-path scanner: classify
+//! and parse eight ASCII bytes at once in a `u64`, with no `unsafe`.
+//!
+//! Words are loaded little-endian, so byte 0 of the word is the first byte in
+//! the text and "the first non-digit" is the lowest flagged byte.
+
+/// `0x0101...01` times `b`: the byte `b` in every lane.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// Load 8 bytes at `at` (panics if fewer remain; callers keep slack).
+#[inline(always)]
+pub fn load(text: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(text[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// High bit set in every lane that is not an ASCII digit. Exact for the lowest
+/// flagged lane (a carry only ever corrupts lanes above a non-digit), and zero
+/// exactly when all eight bytes are digits.
+#[inline(always)]
+pub fn non_digits(word: u64) -> u64 {
+    let x = word ^ splat(b'0'); // digits become 0..=9, everything else >= 10
+    (x.wrapping_add(splat(0x76)) | x) & splat(0x80)
+}
+
+/// High bit set in exactly the lanes of `word` that equal `byte` (no carries
+/// cross lanes, so every flag is exact, not just the lowest).
+#[inline(always)]
+pub fn lanes_equal_to(word: u64, byte: u8) -> u64 {
+    let x = word ^ splat(byte); // matching lanes become zero
+    let low_seven = (x & splat(0x7f)).wrapping_add(splat(0x7f)); // sets bit 7 unless low bits are zero
+    !(low_seven | x) & splat(0x80)
+}
+
+/// Gather the high bit of each lane into one bit per lane: bit `i` of the
+/// result is bit 7 of byte `i` (a portable `movemask`; the eight shifted
+/// copies land on distinct bits, so the multiplication never carries).
+#[inline(always)]
+pub fn movemask(flags: u64) -> u64 {
+    ((flags >> 7) & splat(1)).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Bit `i` set where `text[at + i] == byte`, for the 64 bytes from `at`
+/// (panics if fewer remain).
+#[inline(always)]
+pub fn mask64(text: &[u8], at: usize, byte: u8) -> u64 {
+    let block: &[u8; 64] = text[at..at + 64].try_into().expect("64 bytes");
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // SAFETY: the cfg guarantees SSE2, which every x86_64 CPU has; each
+        // unaligned load reads 16 bytes at offset 16 * k < 64 inside `block`,
+        // a 64-byte array. `mask64_matches_a_plain_loop` checks the result.
+        unsafe {
+            let wanted = _mm_set1_epi8(byte as i8);
+            (0..4).fold(0, |mask, k| {
+                let lanes = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+                mask | (_mm_movemask_epi8(_mm_cmpeq_epi8(lanes, wanted)) as u32 as u64) << (16 * k)
+            })
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    (0..8).fold(0, |mask, k| {
+        mask | movemask(lanes_equal_to(load(block, 8 * k), byte)) << (8 * k)
+    })
+}
+
+/// Number of leading ASCII digits in `word` (8 if all are digits).
+#[inline(always)]
+pub fn digit_run(word: u64) -> usize {
+    (non_digits(word).trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `count` bytes of `word`, which must be ASCII digits,
+/// `1 <= count <= 8`. Pads with leading zeros and converts 8 digits with three
+/// multiplications (the well-known "parse eight digits" reduction; all
+/// arithmetic wraps by design, the lanes that matter never overflow).
+#[inline(always)]
+pub fn parse_digits(word: u64, count: usize) -> u64 {
+    debug_assert!((1..=8).contains(&count));
+    let digits = (word ^ splat(b'0')) << (8 * (8 - count));
+    const LANES_0_4: u64 = 0x0000_00ff_0000_00ff;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    // Lane i now holds 10 * d[i] + d[i + 1] in its low byte (pairs of digits).
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
+    (LANES_0_4 & pairs)
+        .wrapping_mul(MUL1)
+        .wrapping_add((LANES_0_4 & (pairs >> 16)).wrapping_mul(MUL2))
+        >> 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn word(bytes: &[u8]) -> u64 {
+        let mut padded = [b'x'; 8];
+        padded[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(padded)
+    }
+
+    #[test]
+    fn digit_run_stops_at_the_first_non_digit() {
+        assert_eq!(digit_run(word(b"12345678")), 8);
+        assert_eq!(digit_run(word(b"123,")), 3);
+        assert_eq!(digit_run(word(b",")), 0);
+        assert_eq!(digit_run(word(b"1\xff9")), 1);
+        assert_eq!(digit_run(word(b"9/:0")), 1); // '/' and ':' flank the digits
+    }
+
+    #[test]
+    fn parse_digits_reads_every_length() {
+        assert_eq!(parse_digits(word(b"7"), 1), 7);
+        assert_eq!(parse_digits(word(b"74"), 2), 74);
+        assert_eq!(parse_digits(word(b"100"), 3), 100);
+        assert_eq!(parse_digits(word(b"00000001"), 8), 1);
+        assert_eq!(parse_digits(word(b"99999999"), 8), 99_999_999);
+    }
+
+    #[test]
+    fn lanes_equal_to_flags_every_match() {
+        let flags = lanes_equal_to(word(b"a\nb\n\n\x8a\x0a\xff"), b'\n');
+        assert_eq!(flags, 0x0080_0080_8000_8000);
+    }
+
+    proptest! {
+        #[test]
+        fn mask64_matches_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64)) {
+            let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == b'\n' { m | 1 << i } else { m });
+            prop_assert_eq!(mask64(&bytes, 0, b'\n'), expected);
+        }
+
+        #[test]
+        fn lanes_equal_to_matches_a_plain_loop(bytes in proptest::array::uniform8(any::<u8>()), byte in any::<u8>()) {
+            let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == byte { m | 0x80 << (8 * i) } else { m });
+            prop_assert_eq!(lanes_equal_to(u64::from_le_bytes(bytes), byte), expected);
+        }
+
+        #[test]
+        fn digit_run_matches_a_plain_loop(bytes in proptest::array::uniform8(any::<u8>())) {
+            let expected = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            prop_assert_eq!(digit_run(u64::from_le_bytes(bytes)), expected);
+        }
+
+        #[test]
+        fn parse_digits_matches_std(value in 0u64..100_000_000, extra in any::<u64>()) {
+            let text = value.to_string();
+            let mut bytes = extra.to_le_bytes();
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            prop_assert_eq!(parse_digits(u64::from_le_bytes(bytes), text.len()), value);
+        }
+    }
+}
