@@ -38,6 +38,10 @@ pub enum Error {
         malformed: u64,
     },
 
+    /// A command run by `measure` could not be started, waited for, or failed.
+    #[error("command `{command}`: {problem}")]
+    Command { command: String, problem: String },
+
     /// A strategy name that the registry does not know.
     #[error("unknown strategy {0:?}; `logbench strategies` lists them")]
     UnknownStrategy(String),

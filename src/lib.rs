@@ -19,6 +19,8 @@
 //!   malformed), with the mean and a merge for partial results.
 //! - [`floor`]: decode and count newlines only: the limit no rung can beat.
 //! - [`error`]: the one error type, always naming the file.
+//! - [`measure`]: whole-process runs with quartiles and exact peak RSS (the
+//!   case study's `measureproc`, done right).
 //!
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
 
@@ -27,6 +29,7 @@ pub mod error;
 pub mod floor;
 pub mod input;
 pub mod line;
+pub mod measure;
 pub mod scan;
 pub mod strategy;
 pub mod swar;

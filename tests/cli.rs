@@ -232,3 +232,47 @@ fn every_strategy_can_be_chosen_and_agrees() {
         assert_eq!(record["strategy"], s.name);
     }
 }
+
+#[test]
+fn measure_prints_five_numbers_for_each_quantity() {
+    let out = logbench()
+        .args(["measure", "-n", "3", "--warmup", "0", "--", "true"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("min")
+            && text.contains("Q1")
+            && text.contains("median")
+            && text.contains("Q3")
+    );
+    for row in ["wall (s)", "user (s)", "sys (s)", "rss (MiB)"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} in {text}"));
+        assert_eq!(line[row.len()..].split_whitespace().count(), 5, "{line}");
+    }
+}
+
+#[test]
+fn measure_json_has_every_sample() {
+    let out = logbench()
+        .args(["measure", "-n", "4", "--json", "--", "true"])
+        .assert()
+        .success();
+    let summary: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(summary["runs"], 4);
+    assert_eq!(summary["samples"].as_array().unwrap().len(), 4);
+    let rss = &summary["max_rss_kib"];
+    assert!(rss["min"].as_f64() <= rss["q1"].as_f64() && rss["q3"].as_f64() <= rss["max"].as_f64());
+}
+
+#[test]
+fn measure_fails_when_the_command_fails() {
+    logbench()
+        .args(["measure", "-n", "2", "--", "false"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("command `false`"));
+}

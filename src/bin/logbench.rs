@@ -32,6 +32,28 @@ enum Command {
     Mean(MeanArgs),
     /// List the strategies, in ladder order: name, then what it changes.
     Strategies,
+    /// Run a command several times; print min/Q1/median/Q3/max of wall, user,
+    /// sys and peak RSS (exact, from wait4).
+    Measure(MeasureArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MeasureArgs {
+    /// Measured runs.
+    #[arg(short = 'n', long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Unmeasured runs first (to warm the page cache).
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// Print the summary (and every sample) as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Let the command's stdout and stderr through instead of discarding them.
+    #[arg(long)]
+    show_output: bool,
+    /// The command and its arguments (after `--`).
+    #[arg(required = true, last = true)]
+    command: Vec<OsString>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +87,32 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Mean(args) => mean(&args),
+        Command::Measure(args) => measure(&args),
+    }
+}
+
+fn measure(args: &MeasureArgs) -> ExitCode {
+    match logbench::measure::measure(
+        &args.command,
+        args.runs as usize,
+        args.warmup as usize,
+        args.show_output,
+    ) {
+        Ok(summary) if args.json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary).expect("plain data serialises")
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(summary) => {
+            print!("{}", summary.table());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("logbench: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
