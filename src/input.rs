@@ -149,6 +149,12 @@ impl Input {
         self.file.as_deref()
     }
 
+    /// The input's bytes as they are, not decoded (the prefix read to recognise
+    /// the format included), for rungs that frame compressed data themselves.
+    pub fn into_bytes(self) -> Box<dyn Read + Send> {
+        self.bytes
+    }
+
     /// Start decoding: the text of the log, streamed.
     pub fn into_decoder(self) -> Decoder {
         let consumed = Arc::new(AtomicU64::new(0));

@@ -9,6 +9,8 @@
 //!
 //! - [`input`]: bytes in. Open a path or stdin, recognise raw / gzip / bzip2 by
 //!   content, decode every stream, fail loudly on truncation or corruption.
+//! - [`bzip2_blocks`]: bzip2 framing (blocks at bit offsets, re-wrapped as
+//!   one-block streams) for block-parallel decoding.
 //! - [`line`]: the contract's record grammar, written once.
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
@@ -21,15 +23,18 @@
 //! - [`error`]: the one error type, always naming the file.
 //! - [`measure`]: whole-process runs with quartiles and exact peak RSS (the
 //!   case study's `measureproc`, done right).
+//! - [`report`]: criterion's estimates and peak RSS into `results/`.
 //!
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
 
 pub mod answer;
+pub mod bzip2_blocks;
 pub mod error;
 pub mod floor;
 pub mod input;
 pub mod line;
 pub mod measure;
+pub mod report;
 pub mod scan;
 pub mod strategy;
 pub mod swar;

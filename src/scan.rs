@@ -11,7 +11,6 @@ use memchr::memchr_iter;
 
 use crate::answer::Answer;
 use crate::error::Result;
-use crate::input::Decoder;
 use crate::line;
 
 /// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
@@ -28,11 +27,12 @@ pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
     }
 }
 
-/// Read `decoder` to the end through a buffer of `buffer_size` bytes, calling
+/// Read text to the end through a buffer of `buffer_size` bytes (`read` fills
+/// a slice and returns 0 only at the end, like [`crate::input::Decoder::fill`]), calling
 /// `fold` with runs of whole lines (each run ends with `\n`) and finally with
 /// the last line if it has no `\n`.
 pub fn fold_stream(
-    decoder: &mut Decoder,
+    mut read: impl FnMut(&mut [u8]) -> Result<usize>,
     buffer_size: usize,
     answer: &mut Answer,
     mut fold: impl FnMut(&[u8], &mut Answer),
@@ -44,7 +44,7 @@ pub fn fold_stream(
             // One line is longer than the whole buffer: make room for more of it.
             buffer.resize(buffer.len() * 2, 0);
         }
-        let read = decoder.fill(&mut buffer[carried..])?;
+        let read = read(&mut buffer[carried..])?;
         if read == 0 {
             fold(&buffer[..carried], answer);
             return Ok(());

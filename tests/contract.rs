@@ -209,6 +209,21 @@ fn hostile_text() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
+    /// The same on real files, where `parallel` cuts the file into chunks:
+    /// with tiny chunks every line boundary falls at every chunk position.
+    #[test]
+    fn every_strategy_matches_the_reference_on_hostile_files(
+        text in hostile_text(),
+        buffer in 1usize..32,
+        threads in 1usize..4,
+    ) {
+        let expected = reference(&text, b"cpu_usage");
+        let query = Query::default().with_buffer_size(buffer).with_threads(threads);
+        for (name, got) in common::every_strategy_on_file(&text, &query) {
+            prop_assert_eq!(got.unwrap(), expected, "{} with buffer {}, {} threads", name, buffer, threads);
+        }
+    }
+
     #[test]
     fn every_strategy_matches_the_reference_on_hostile_text(text in hostile_text(), buffer in 1usize..64) {
         let expected = reference(&text, b"cpu_usage");

@@ -35,6 +35,27 @@ enum Command {
     /// Run a command several times; print min/Q1/median/Q3/max of wall, user,
     /// sys and peak RSS (exact, from wait4).
     Measure(MeasureArgs),
+    /// Rewrite results/ from the last `cargo bench` run (and measure peak RSS of each rung).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Criterion's output directory.
+    #[arg(long, default_value = "target/criterion")]
+    criterion: PathBuf,
+    /// Where the benchmarks cached their data sets.
+    #[arg(long, default_value = "target/logbench-data")]
+    data: PathBuf,
+    /// Line count of the data sets to measure RSS on [default: LOGBENCH_LINES or 5000000].
+    #[arg(long)]
+    lines: Option<u64>,
+    /// Where to write REPORT.md and records/.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Skip the peak-RSS runs.
+    #[arg(long)]
+    no_rss: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,7 +109,59 @@ fn main() -> ExitCode {
         }
         Command::Mean(args) => mean(&args),
         Command::Measure(args) => measure(&args),
+        Command::Report(args) => match report(&args) {
+            Ok(path) => {
+                println!("wrote {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("logbench: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
+    use logbench::report;
+    let benches = report::read_criterion(&args.criterion)?;
+    let lines = args
+        .lines
+        .or_else(|| std::env::var("LOGBENCH_LINES").ok()?.trim().parse().ok())
+        .unwrap_or(5_000_000);
+    let mut rss = Vec::new();
+    if !args.no_rss {
+        let exe = std::env::current_exe().map_err(|e| Error::read("logbench", e))?;
+        for (format, suffix) in [
+            (logbench::Format::Raw, ""),
+            (logbench::Format::Gzip, ".gz"),
+            (logbench::Format::Bzip2, ".bz2"),
+        ] {
+            let file = args.data.join(format!("seed-{lines}.log{suffix}"));
+            eprintln!("measuring peak RSS on {}", file.display());
+            rss.extend(report::measure_rss(&exe, &file, format, lines)?);
+        }
+    }
+    let toolchain = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "rustc (unknown version)".into());
+    let record = report::Record {
+        date: today(),
+        machine: report::machine(),
+        toolchain,
+        benches,
+        rss,
+    };
+    report::write(&record, &args.out)
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+fn today() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
 }
 
 fn measure(args: &MeasureArgs) -> ExitCode {

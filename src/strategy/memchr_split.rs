@@ -21,7 +21,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
     let mut decoder = input.into_decoder();
     let mut answer = Answer::new();
     scan::fold_stream(
-        &mut decoder,
+        |buf| decoder.fill(buf),
         query.buffer_size,
         &mut answer,
         |text, answer| scan::fold_lines(text, &query.metric, answer),

@@ -14,6 +14,7 @@ pub mod anchored_regex;
 pub mod bytes_regex;
 pub mod memchr_split;
 pub mod naive_regex;
+pub mod parallel;
 pub mod running_sum;
 mod shared;
 pub mod swar;
@@ -92,6 +93,7 @@ pub const STRATEGIES: &[Strategy] = &[
     running_sum::STRATEGY,
     memchr_split::STRATEGY,
     swar::STRATEGY,
+    parallel::STRATEGY,
 ];
 
 /// The strategy `logbench mean` uses unless told otherwise: the fastest one.

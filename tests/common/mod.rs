@@ -87,20 +87,46 @@ pub fn every_strategy(
         .collect()
 }
 
+/// Run every registered strategy on `bytes` stored in a real file (so that
+/// rungs which read regular files at offsets take that path).
+pub fn every_strategy_on_file(
+    bytes: &[u8],
+    query: &Query,
+) -> Vec<(&'static str, logbench::Result<Answer>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.log");
+    std::fs::write(&path, bytes).unwrap();
+    STRATEGIES
+        .iter()
+        .map(|s| {
+            (
+                s.name,
+                Input::open(&path).and_then(|input| (s.run)(input, query)),
+            )
+        })
+        .collect()
+}
+
 /// Assert that every strategy gives the reference answer for `text` in every
-/// format, with the default buffer and with tiny buffers.
+/// format, from memory and from a file, with the default buffer and with tiny
+/// buffers, on one and several threads.
 pub fn assert_all_agree(text: &[u8], metric: &str) {
     let expected = reference(text, metric.as_bytes());
     for encoded in [text.to_vec(), gz(text), bz2(text)] {
-        for buffer in [1, 2, 3, 7, 64, 1 << 16] {
-            let query = Query::new(metric).with_buffer_size(buffer).with_threads(2);
-            for (name, got) in every_strategy(&encoded, &query) {
+        for (buffer, threads) in [(1, 1), (2, 3), (3, 2), (7, 1), (64, 2), (1 << 16, 2)] {
+            let query = Query::new(metric)
+                .with_buffer_size(buffer)
+                .with_threads(threads);
+            let in_memory = every_strategy(&encoded, &query);
+            for (name, got) in in_memory
+                .into_iter()
+                .chain(every_strategy_on_file(&encoded, &query))
+            {
                 let got = got.unwrap_or_else(|e| panic!("{name}: unexpected error {e}"));
+                let shown = String::from_utf8_lossy(text);
                 assert_eq!(
-                    got,
-                    expected,
-                    "{name} (buffer {buffer}) on {:?}",
-                    String::from_utf8_lossy(text)
+                    got, expected,
+                    "{name} (buffer {buffer}, {threads} threads) on {shown:?}"
                 );
             }
         }

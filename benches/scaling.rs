@@ -1,0 +1,58 @@
+//! Thread scaling of the `parallel` rung: 1, 2, … all cores for each format,
+//! beside the format's single-threaded floor (decode + count newlines).
+//!
+//! Quick run: `LOGBENCH_LINES=200000 cargo bench --bench scaling -- 'scaling-bz2/'`.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use data_gen::Mix;
+use logbench::strategy::{self, DEFAULT_BUFFER_SIZE};
+use logbench::{Format, Query};
+
+/// 1, 2, 4, … up to the number of cores, and the number of cores itself.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut counts: Vec<usize> = std::iter::successors(Some(1), |n| Some(n * 2))
+        .take_while(|&n| n < cores)
+        .collect();
+    counts.push(cores);
+    counts
+}
+
+fn scaling(c: &mut Criterion) {
+    let parallel = strategy::find("parallel").expect("the parallel rung is registered");
+    for data in common::data_sets(Mix::Seed, &Format::ALL) {
+        let mut group = c.benchmark_group(format!("scaling-{}", data.format));
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_secs(1));
+        group.measurement_time(Duration::from_secs(if data.format == Format::Bzip2 {
+            15
+        } else {
+            5
+        }));
+        group.throughput(Throughput::Bytes(data.text_bytes));
+        data.verify_floor();
+        group.bench_function("floor", |b| {
+            b.iter(|| {
+                black_box(
+                    logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap(),
+                )
+            })
+        });
+        for threads in thread_counts() {
+            let query = Query::default().with_threads(threads);
+            data.verify(parallel, &query);
+            group.bench_with_input(BenchmarkId::new("parallel", threads), &query, |b, query| {
+                b.iter(|| black_box((parallel.run)(data.open(), query).unwrap()))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, scaling);
+criterion_main!(benches);

@@ -1,0 +1,151 @@
+//! Inputs known to break log parsers: huge lines, compression bombs, many-block
+//! bzip2 files, flipped bits. Each strategy must give the reference answer or a
+//! clean error, at every thread count.
+
+mod common;
+
+use common::{bz2, every_strategy, every_strategy_on_file, gz, reference};
+use logbench::{Input, Query, STRATEGIES};
+
+fn assert_every_strategy_gives(bytes: &[u8], expected: logbench::Answer, threads: &[usize]) {
+    for &t in threads {
+        let query = Query::default().with_threads(t);
+        for (name, got) in every_strategy(bytes, &query)
+            .into_iter()
+            .chain(every_strategy_on_file(bytes, &query))
+        {
+            assert_eq!(
+                got.unwrap_or_else(|e| panic!("{name}: {e}")),
+                expected,
+                "{name}, {t} threads"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_line_of_megabytes_without_newline_is_one_malformed_line() {
+    let mut text = b"1,cpu_usage,5\n".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 3 << 20));
+    let expected = reference(&text, b"cpu_usage");
+    assert_eq!(expected.key(), (1, 5, 5, 5, 1));
+    assert_every_strategy_gives(&text, expected, &[1, 2]);
+}
+
+#[test]
+fn a_compression_bomb_still_gives_the_exact_answer() {
+    // A few kilobytes of bzip2 that inflate to one 8 MB record: a value with
+    // millions of leading zeros is still the value 7.
+    let mut text = b"1,cpu_usage,".to_vec();
+    text.extend(std::iter::repeat_n(b'0', 8 << 20));
+    text.extend(b"7\n2,cpu_usage,3\n");
+    let bomb = bz2(&text);
+    assert!(bomb.len() < 4096, "{} bytes", bomb.len());
+    assert_every_strategy_gives(&bomb, reference(&text, b"cpu_usage"), &[1, 2]);
+    assert_eq!(reference(&text, b"cpu_usage").key(), (2, 10, 3, 7, 0));
+}
+
+/// ~6 MB of text with varied lines: at level 1 (100 kB blocks) that is about
+/// sixty bzip2 blocks, each boundary falling inside a line.
+fn many_block_text() -> Vec<u8> {
+    (0..250_000u64)
+        .flat_map(|i| {
+            let metric = ["cpu_usage", "memory_usage", "disk_io"][(i % 3) as usize];
+            format!("{},{metric},{}\n", 1_362_330_056 + i, (i * 7919) % 16_385).into_bytes()
+        })
+        .collect()
+}
+
+fn bz2_level_1(text: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(1));
+    encoder.write_all(text).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn a_single_stream_bzip2_with_many_blocks_agrees_at_every_thread_count() {
+    let text = many_block_text();
+    let bytes = bz2_level_1(&text);
+    let blocks = logbench::bzip2_blocks::find_magics(&bytes).len() - 1;
+    assert!(blocks >= 50, "{blocks} blocks");
+    assert_every_strategy_gives(&bytes, reference(&text, b"cpu_usage"), &[1, 2, 3, 8]);
+}
+
+#[test]
+fn a_multi_stream_bzip2_split_mid_line_agrees_at_every_thread_count() {
+    let text = many_block_text();
+    let cuts = [0, 1_000_003, 2_500_017, 2_500_018, text.len()];
+    let bytes: Vec<u8> = cuts
+        .windows(2)
+        .flat_map(|w| bz2_level_1(&text[w[0]..w[1]]))
+        .collect();
+    assert_every_strategy_gives(&bytes, reference(&text, b"cpu_usage"), &[1, 2, 3]);
+}
+
+#[test]
+fn a_flipped_bit_anywhere_in_a_bzip2_block_is_an_error_for_every_strategy() {
+    let bytes = bz2_level_1(&many_block_text()[..1_500_000]);
+    for position in [200, bytes.len() / 3, bytes.len() / 2, bytes.len() - 30] {
+        let mut broken = bytes.clone();
+        broken[position] ^= 0x01;
+        for threads in [1, 2] {
+            for (name, got) in every_strategy(&broken, &Query::default().with_threads(threads)) {
+                assert!(
+                    got.is_err(),
+                    "{name} answered a file with a flipped bit at byte {position}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_gzip_gives_no_answer_even_though_lines_decoded_first() {
+    let text = many_block_text();
+    let mut bytes = gz(&text);
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    for (name, got) in every_strategy(&bytes, &Query::default().with_threads(2)) {
+        assert!(got.is_err(), "{name} answered a corrupt gzip file");
+    }
+}
+
+#[test]
+fn trailing_garbage_after_bzip2_is_an_error_for_every_strategy() {
+    let mut bytes = bz2_level_1(&many_block_text()[..300_000]);
+    bytes.extend_from_slice(b"\0\0garbage");
+    for (name, got) in every_strategy(&bytes, &Query::default().with_threads(2)) {
+        let error = got.expect_err(name).to_string();
+        assert!(error.contains("bzip2"), "{name}: {error}");
+    }
+}
+
+#[test]
+fn a_raw_file_that_shrinks_while_read_is_an_error_not_a_crash() {
+    // Simulate logrotate's copytruncate: open, then truncate before the scan.
+    let text = many_block_text();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rotating.log");
+    std::fs::write(&path, &text).unwrap();
+    for strategy in STRATEGIES {
+        let input = Input::open(&path).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(text.len() as u64 / 2)
+            .unwrap();
+        // A streaming rung sees a consistent shorter file; the chunked rung
+        // notices the file shrank. Neither may crash or read past the end.
+        match (strategy.run)(input, &Query::default().with_threads(2)) {
+            Ok(answer) => assert!(
+                answer.lines <= text.len() as u64 / 2 / 10,
+                "{}",
+                strategy.name
+            ),
+            Err(e) => assert!(e.to_string().contains("shrank"), "{}: {e}", strategy.name),
+        }
+        std::fs::write(&path, &text).unwrap();
+    }
+}
