@@ -24,7 +24,6 @@ pub const BLOCK_MAGIC: u64 = 0x3141_5926_5359;
 /// The magic that ends every stream.
 pub const END_MAGIC: u64 = 0x1772_4538_5090;
 const MAGIC_BITS: u64 = 48;
-const MASK_48: u64 = (1 << 48) - 1;
 
 /// Which magic was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,25 +32,62 @@ pub enum Magic {
     End,
 }
 
-/// Every block or end-of-stream magic in `data`, as (bit offset, kind), in order.
+/// For each byte value, the bit shifts `r` (bit set `1 << r`, for the block
+/// magic in the low byte and the end magic in the high byte) such that a magic
+/// starting at bit `r` of some byte has this value as its second byte. Every
+/// magic covers its second byte whole, so only bytes with an entry here can
+/// follow a magic's first byte: a cheap filter before the 48-bit comparison.
+const SECOND_BYTE: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut r = 0;
+    while r < 8 {
+        let block = ((BLOCK_MAGIC >> (32 + r)) & 0xff) as usize;
+        let end = ((END_MAGIC >> (32 + r)) & 0xff) as usize;
+        table[block] |= 1 << r;
+        table[end] |= 1 << (8 + r);
+        r += 1;
+    }
+    table
+};
+
+/// Every block or end-of-stream magic in `data`, as (bit offset, kind), in
+/// order. Searches 1 MiB pieces in parallel on the current rayon pool.
 pub fn find_magics(data: &[u8]) -> Vec<(u64, Magic)> {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 20;
+    let pieces: Vec<Vec<(u64, Magic)>> = (0..data.len().div_ceil(PIECE))
+        .into_par_iter()
+        .map(|k| magics_starting_in(data, k * PIECE..((k + 1) * PIECE).min(data.len())))
+        .collect();
+    pieces.concat()
+}
+
+/// The magics whose first byte lies in `first_bytes`.
+fn magics_starting_in(data: &[u8], first_bytes: std::ops::Range<usize>) -> Vec<(u64, Magic)> {
     let mut found = Vec::new();
-    let mut window: u64 = 0;
-    for (i, &byte) in data.iter().enumerate() {
-        window = (window << 8) | u64::from(byte);
-        let end = (i as u64 + 1) * 8; // bits seen so far
-        // Shifts 7..=0: magics ending 7..=0 bits before `end`, in file order.
-        for shift in (0..8u64).rev() {
-            if end < MAGIC_BITS + shift {
-                continue;
+    let seconds = data
+        .get(first_bytes.start + 1..(first_bytes.end + 1).min(data.len()))
+        .unwrap_or(&[]);
+    for (offset, &second) in seconds.iter().enumerate() {
+        let candidates = SECOND_BYTE[second as usize];
+        if candidates == 0 {
+            continue;
+        }
+        let first_byte = (first_bytes.start + offset) as u64;
+        for r in 0..8u64 {
+            let start = first_byte * 8 + r;
+            if start + MAGIC_BITS > data.len() as u64 * 8 {
+                break;
             }
-            let candidate = (window >> shift) & MASK_48;
-            let kind = match candidate {
-                BLOCK_MAGIC => Magic::Block,
-                END_MAGIC => Magic::End,
-                _ => continue,
+            let bits = || {
+                (u64::from(read_bits(data, start, 24)) << 24)
+                    | u64::from(read_bits(data, start + 24, 24))
             };
-            found.push((end - shift - MAGIC_BITS, kind));
+            if candidates & (1 << r) != 0 && bits() == BLOCK_MAGIC {
+                found.push((start, Magic::Block));
+            } else if candidates & (1 << (8 + r)) != 0 && bits() == END_MAGIC {
+                found.push((start, Magic::End));
+            }
         }
     }
     found
@@ -261,6 +297,40 @@ mod tests {
                 find_magics(&data),
                 vec![(shift, Magic::Block), (shift + 48, Magic::End)]
             );
+        }
+    }
+
+    /// The plain definition: compare 48 bits at every bit offset.
+    fn magics_bit_by_bit(data: &[u8]) -> Vec<(u64, Magic)> {
+        (0..(data.len() as u64 * 8).saturating_sub(47))
+            .filter_map(|at| {
+                let bits = (u64::from(read_bits(data, at, 24)) << 24)
+                    | u64::from(read_bits(data, at + 24, 24));
+                match bits {
+                    BLOCK_MAGIC => Some((at, Magic::Block)),
+                    END_MAGIC => Some((at, Magic::End)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_filtered_search_finds_what_the_plain_one_finds(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            shifts in proptest::collection::vec((0u32..8, proptest::prelude::any::<bool>()), 0..6),
+        ) {
+            let mut out = BitWriter::with_capacity(256);
+            for (k, &(shift, end)) in shifts.iter().enumerate() {
+                let magic = if end { END_MAGIC } else { BLOCK_MAGIC };
+                out.put(u64::from(noise.get(k).copied().unwrap_or(0)), shift);
+                out.put(magic >> 24, 24);
+                out.put(magic & 0xff_ffff, 24);
+            }
+            let mut data = out.finish();
+            data.extend(&noise);
+            proptest::prop_assert_eq!(find_magics(&data), magics_bit_by_bit(&data));
         }
     }
 

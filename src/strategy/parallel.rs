@@ -319,7 +319,7 @@ fn scan_bzip2_blocks(
     buffer_size: usize,
     needle: &Needle,
 ) -> Result<Answer> {
-    let magics = bzip2_blocks::find_magics(&data);
+    let magics = pool.install(|| bzip2_blocks::find_magics(&data));
     let window = 4 * pool.current_num_threads();
     let mut stitch = Stitch::default();
     let (mut start, mut next) = (0, 0);
