@@ -42,6 +42,13 @@ pub enum Error {
     #[error("command `{command}`: {problem}")]
     Command { command: String, problem: String },
 
+    /// `profile` was asked for a rung without stage instrumentation.
+    #[error("strategy {strategy:?} has no stage instrumentation; these do: {instrumented}")]
+    NotInstrumented {
+        strategy: String,
+        instrumented: String,
+    },
+
     /// A strategy name that the registry does not know.
     #[error("unknown strategy {0:?}; `logbench strategies` lists them")]
     UnknownStrategy(String),
@@ -60,7 +67,7 @@ impl Error {
     /// anything wrong with the data or the files.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::UnknownStrategy(_) => 2,
+            Error::UnknownStrategy(_) | Error::NotInstrumented { .. } => 2,
             _ => 1,
         }
     }

@@ -23,6 +23,7 @@
 //! - [`error`]: the one error type, always naming the file.
 //! - [`measure`]: whole-process runs with quartiles and exact peak RSS (the
 //!   case study's `measureproc`, done right).
+//! - [`profile`]: the zero-cost stage probe and the cProfile-style table.
 //! - [`report`]: criterion's estimates and peak RSS into `results/`.
 //!
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
@@ -34,6 +35,7 @@ pub mod floor;
 pub mod input;
 pub mod line;
 pub mod measure;
+pub mod profile;
 pub mod report;
 pub mod scan;
 pub mod strategy;

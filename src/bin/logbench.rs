@@ -35,8 +35,23 @@ enum Command {
     /// Run a command several times; print min/Q1/median/Q3/max of wall, user,
     /// sys and peak RSS (exact, from wait4).
     Measure(MeasureArgs),
+    /// Run a rung with its stages timed and print a cProfile-style table, with
+    /// the plain run's time beside it (the observer effect).
+    Profile(ProfileArgs),
     /// Rewrite results/ from the last `cargo bench` run (and measure peak RSS of each rung).
     Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ProfileArgs {
+    /// The log to profile.
+    file: PathBuf,
+    /// The rung to profile (instrumented: naive-regex, memchr-split, swar).
+    #[arg(long, default_value = "naive-regex")]
+    strategy: String,
+    /// The metric to average.
+    #[arg(long, default_value = DEFAULT_METRIC)]
+    metric: OsString,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +124,22 @@ fn main() -> ExitCode {
         }
         Command::Mean(args) => mean(&args),
         Command::Measure(args) => measure(&args),
+        Command::Profile(args) => {
+            let result = strategy::find(&args.strategy).and_then(|s| {
+                let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
+                logbench::profile::profile_file(s, &args.file, &query)
+            });
+            match result {
+                Ok(profile) => {
+                    print!("{}", profile.table());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("logbench: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
         Command::Report(args) => match report(&args) {
             Ok(path) => {
                 println!("wrote {}", path.display());

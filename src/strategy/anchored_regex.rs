@@ -20,6 +20,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "anchored-regex",
     description: "the metric moves into an anchored regex: other lines fail fast, captures shrink to the value",
     run,
+    profile: None,
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {

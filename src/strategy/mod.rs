@@ -74,6 +74,9 @@ impl Default for Query {
 /// The signature every rung shares.
 pub type RunFn = fn(Input, &Query) -> Result<Answer>;
 
+/// A rung run with a stage recorder.
+pub type ProfileFn = fn(Input, &Query, &crate::profile::Recorder) -> Result<Answer>;
+
 /// One rung of the ladder.
 #[derive(Debug, Clone, Copy)]
 pub struct Strategy {
@@ -83,6 +86,9 @@ pub struct Strategy {
     pub description: &'static str,
     /// Compute the answer.
     pub run: RunFn,
+    /// The same code with its stages timed, for rungs instrumented with a
+    /// [`crate::profile::Probe`]; `None` for the others.
+    pub profile: Option<ProfileFn>,
 }
 
 /// Every strategy, in ladder order (slowest, most naive first).

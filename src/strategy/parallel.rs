@@ -43,6 +43,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "parallel",
     description: "all cores: raw files cut at line starts and read with pread; compressed input decoded on one thread while the others scan",
     run,
+    profile: None,
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {

@@ -17,6 +17,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "running-sum",
     description: "no Vec: the answer is folded as lines go by (memory stays flat)",
     run,
+    profile: None,
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {
