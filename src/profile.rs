@@ -178,7 +178,7 @@ impl Profile {
                 cumtime: self.profiled,
             },
         ));
-        rows.sort_by(|a, b| b.1.tottime.cmp(&a.1.tottime));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.1.tottime));
         let total = self.profiled.as_secs_f64();
         let mut out = format!(
             "{} in {:.3} seconds (instrumented)\n\n{:>10} {:>9} {:>9} {:>9} {:>9} {:>7}  stage\n",

@@ -16,7 +16,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "memchr-split",
     description: "no regex: memchr finds ',' and '\\n' in large buffers, digits parsed by hand",
     run,
-    profile: Some(|input, query, recorder| run_probed(input, query, recorder)),
+    profile: Some(run_probed),
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {

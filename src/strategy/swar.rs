@@ -20,7 +20,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "swar",
     description: "a fixed-shape fast path (SWAR digit checks, 8-byte value parse) with memchr-split as fallback",
     run,
-    profile: Some(|input, query, recorder| run_probed(input, query, recorder)),
+    profile: Some(run_probed),
 };
 
 pub fn run(input: Input, query: &Query) -> Result<Answer> {
