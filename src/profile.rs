@@ -209,6 +209,39 @@ impl Profile {
     }
 }
 
+/// Profile `strategy` on the file at `path`: one plain run, then one
+/// instrumented run of the same code, so the table can show the observer effect.
+pub fn profile_file(
+    strategy: &crate::Strategy,
+    path: &std::path::Path,
+    query: &crate::Query,
+) -> crate::Result<Profile> {
+    let Some(instrumented) = strategy.profile else {
+        let instrumented: Vec<&str> = crate::STRATEGIES
+            .iter()
+            .filter(|s| s.profile.is_some())
+            .map(|s| s.name)
+            .collect();
+        return Err(crate::Error::NotInstrumented {
+            strategy: strategy.name.to_owned(),
+            instrumented: instrumented.join(", "),
+        });
+    };
+    let started = Instant::now();
+    (strategy.run)(crate::Input::open(path)?, query)?;
+    let plain = started.elapsed();
+    let recorder = Recorder::default();
+    let started = Instant::now();
+    instrumented(crate::Input::open(path)?, query, &recorder)?;
+    let profiled = started.elapsed();
+    Ok(Profile {
+        strategy: strategy.name.to_owned(),
+        rows: recorder.rows(),
+        profiled,
+        plain,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,37 +298,4 @@ mod tests {
         assert_eq!(profile.unattributed(), Duration::from_millis(200));
         assert!((profile.fraction(Stage::Decompress) - 0.5).abs() < 1e-9);
     }
-}
-
-/// Profile `strategy` on the file at `path`: one plain run, then one
-/// instrumented run of the same code, so the table can show the observer effect.
-pub fn profile_file(
-    strategy: &crate::Strategy,
-    path: &std::path::Path,
-    query: &crate::Query,
-) -> crate::Result<Profile> {
-    let Some(instrumented) = strategy.profile else {
-        let instrumented: Vec<&str> = crate::STRATEGIES
-            .iter()
-            .filter(|s| s.profile.is_some())
-            .map(|s| s.name)
-            .collect();
-        return Err(crate::Error::NotInstrumented {
-            strategy: strategy.name.to_owned(),
-            instrumented: instrumented.join(", "),
-        });
-    };
-    let started = Instant::now();
-    (strategy.run)(crate::Input::open(path)?, query)?;
-    let plain = started.elapsed();
-    let recorder = Recorder::default();
-    let started = Instant::now();
-    instrumented(crate::Input::open(path)?, query, &recorder)?;
-    let profiled = started.elapsed();
-    Ok(Profile {
-        strategy: strategy.name.to_owned(),
-        rows: recorder.rows(),
-        profiled,
-        plain,
-    })
 }

@@ -28,7 +28,7 @@ pub const STRATEGY: Strategy = Strategy {
     name: "naive-regex",
     description: "the case study's baseline: a String per line, unanchored lazy regex with captures, values pushed to a Vec",
     run,
-    profile: Some(|input, query, recorder| run_stages::<{ upto::FULL }, _>(input, query, recorder)),
+    profile: Some(run_stages::<{ upto::FULL }, _>),
 };
 
 /// The case study's pattern, minus the `\n` that our lines no longer carry.
