@@ -14,7 +14,7 @@ use common::DataSet;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use data_gen::Mix;
 use logbench::strategy::DEFAULT_BUFFER_SIZE;
-use logbench::{Format, Query, STRATEGIES};
+use logbench::{Format, Query, STRATEGIES, Strategy};
 
 /// Sample counts and times per format, chosen so the whole suite fits in its
 /// budget on a 2-core machine: bzip2 decoding alone takes seconds per pass.
@@ -25,13 +25,13 @@ fn configure(
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(match format {
-        Format::Raw => 8,
-        Format::Gzip => 10,
-        Format::Bzip2 => 20,
+        Format::Raw => 5,
+        Format::Gzip => 5,
+        Format::Bzip2 => 10,
     }));
 }
 
-fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet) {
+fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet, rungs: &[&Strategy]) {
     let query = Query::default().with_threads(1);
     let mut group = c.benchmark_group(format!("{prefix}{}", data.format));
     configure(&mut group, data.format);
@@ -42,7 +42,7 @@ fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet) {
             black_box(logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap())
         })
     });
-    for strategy in STRATEGIES {
+    for &strategy in rungs {
         data.verify(strategy, &query);
         group.bench_function(strategy.name, |b| {
             b.iter(|| black_box((strategy.run)(data.open(), &query).unwrap()))
@@ -54,17 +54,26 @@ fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet) {
 /// The case study's data set: every line `cpu_usage`.
 fn ladder(c: &mut Criterion) {
     for data in common::data_sets(Mix::Seed, &Format::ALL) {
-        bench_data_set(c, "", &data);
+        bench_data_set(c, "", &data, &STRATEGIES.iter().collect::<Vec<_>>());
     }
 }
 
 /// A realistic mix of metrics, where filtering by metric starts to matter.
-/// Raw only: the formats' cost is the same story as on the seed set.
+/// Raw only, and without the two middle regex rungs, to keep the suite within
+/// its time budget: the formats' cost is the same story as on the seed set.
 fn mixed(c: &mut Criterion) {
+    let rungs: Vec<&Strategy> = STRATEGIES
+        .iter()
+        .filter(|s| !matches!(s.name, "bytes-regex" | "anchored-regex"))
+        .collect();
     for data in &common::data_sets(Mix::Mixed, &[Format::Raw]) {
-        bench_data_set(c, "mixed-", data);
+        bench_data_set(c, "mixed-", data, &rungs);
     }
 }
 
-criterion_group!(benches, ladder, mixed);
+criterion_group! {
+    name = benches;
+    config = common::flame::criterion();
+    targets = ladder, mixed
+}
 criterion_main!(benches);

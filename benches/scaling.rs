@@ -54,5 +54,9 @@ fn scaling(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, scaling);
+criterion_group! {
+    name = benches;
+    config = common::flame::criterion();
+    targets = scaling
+}
 criterion_main!(benches);

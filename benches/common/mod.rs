@@ -8,6 +8,8 @@
 #[path = "../../tests/common/mod.rs"]
 mod reference_impl;
 
+pub mod flame;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
