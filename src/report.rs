@@ -141,6 +141,58 @@ pub struct Record {
     pub toolchain: String,
     pub benches: Vec<BenchResult>,
     pub rss: Vec<RssResult>,
+    /// Stage profiles (`logbench profile`) per format and rung.
+    pub profiles: Vec<ProfileRecord>,
+}
+
+/// One stage profile, as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileRecord {
+    pub format: String,
+    pub strategy: String,
+    pub plain_s: f64,
+    pub profiled_s: f64,
+    /// (stage, ncalls, tottime s, cumtime s), sorted by tottime.
+    pub stages: Vec<(String, u64, f64, f64)>,
+}
+
+impl ProfileRecord {
+    pub fn from_profile(format: Format, profile: &crate::profile::Profile) -> Self {
+        let mut stages: Vec<(String, u64, f64, f64)> = profile
+            .rows
+            .iter()
+            .map(|(stage, row)| {
+                (
+                    stage.name().to_owned(),
+                    row.ncalls,
+                    row.tottime.as_secs_f64(),
+                    row.cumtime.as_secs_f64(),
+                )
+            })
+            .collect();
+        stages.push((
+            "(outside any stage)".into(),
+            1,
+            profile.unattributed().as_secs_f64(),
+            profile.profiled.as_secs_f64(),
+        ));
+        stages.sort_by(|a, b| b.2.total_cmp(&a.2));
+        ProfileRecord {
+            format: format.name().into(),
+            strategy: profile.strategy.clone(),
+            plain_s: profile.plain.as_secs_f64(),
+            profiled_s: profile.profiled.as_secs_f64(),
+            stages,
+        }
+    }
+
+    /// Own time of the stage called `name`, seconds (0 if absent).
+    pub fn tottime(&self, name: &str) -> f64 {
+        self.stages
+            .iter()
+            .find(|s| s.0 == name)
+            .map_or(0.0, |s| s.2)
+    }
 }
 
 fn find<'a>(benches: &'a [BenchResult], group: &str, bench: &str) -> Option<&'a BenchResult> {
@@ -205,6 +257,22 @@ pub fn human_time(seconds: f64) -> String {
 /// A few plain sentences drawn from the numbers.
 pub fn findings(record: &Record) -> String {
     let mut out = String::new();
+    if let Some(naive) = record
+        .profiles
+        .iter()
+        .find(|p| p.strategy == "naive-regex" && p.format == "bz2")
+    {
+        let share = |name: &str| 100.0 * naive.tottime(name) / naive.profiled_s;
+        let _ = writeln!(
+            out,
+            "- The hot spot of the baseline on the case study's bz2 file is the regex with captures \
+             ({:.0}% of the instrumented run) and then decompression ({:.0}%); splitting lines, parsing \
+             and the `Vec` together are small. Python's table had the same two at the top, behind its \
+             own interpreter overhead (`process_line` 40.7%).",
+            share("regex match/captures"),
+            share("decompress")
+        );
+    }
     let median = |group: &str, bench: &str| find(&record.benches, group, bench).map(|b| b.median_s);
     if let (Some(naive), Some(best), Some(floor)) = (
         median("raw", "naive-regex"),
@@ -234,7 +302,8 @@ pub fn findings(record: &Record) -> String {
             let _ = writeln!(
                 out,
                 "- On {format}, decoding alone takes {} of the baseline's {} ({:.0}%); once parsing is fast, \
-                 `swar` needs only {:.2}× the floor: decompression is the wall.",
+                 `swar` needs only {:.2}× the floor: decompression is the wall, and only decoding in \
+                 parallel (the `parallel` rung) moves it.",
                 human_time(floor),
                 human_time(naive),
                 100.0 * floor / naive,
@@ -243,6 +312,178 @@ pub fn findings(record: &Record) -> String {
         }
     }
     out
+}
+
+/// The naive-regex stage table beside the case study's cProfile table.
+pub fn stage_table(record: &Record) -> String {
+    let Some(naive) = record
+        .profiles
+        .iter()
+        .find(|p| p.strategy == "naive-regex" && p.format == "bz2")
+    else {
+        return "(no stage profile recorded)\n".into();
+    };
+    let mut out = format!(
+        "`logbench profile <seed>.log.bz2 --strategy naive-regex` ({} instrumented):\n\n\
+         | stage | ncalls | tottime | cumtime | % of total |\n| --- | ---: | ---: | ---: | ---: |\n",
+        human_time(naive.profiled_s)
+    );
+    for (stage, ncalls, tot, cum) in &naive.stages {
+        let _ = writeln!(
+            out,
+            "| {stage} | {ncalls} | {tot:.3} s | {cum:.3} s | {:.1}% |",
+            100.0 * tot / naive.profiled_s
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nThe case study's cProfile table (Python 2.7, 31.8 s): `process_line` own time 40.7%, \
+         `main` own time (bz2 decompression and line iteration) 27.2%, `re.search` 25%, `groups()` 5%, \
+         `list.append` 1.8%, `summarise` negligible.\n\n\
+         Observer effect: {} plain, {} instrumented ({:+.0}%); the case study: 24.7 s plain, \
+         31.8 s under cProfile (+29%), 105 s under line_profiler (+325%).\n",
+        human_time(naive.plain_s),
+        human_time(naive.profiled_s),
+        100.0 * (naive.profiled_s / naive.plain_s - 1.0)
+    );
+    out
+}
+
+/// Amdahl's law checked: from `naive-regex`'s profile, the share of time that
+/// `swar` changes (everything but decompression) and that part's own speedup
+/// (from `swar`'s profile) predict the overall speedup; criterion measured it.
+pub fn amdahl_table(record: &Record) -> String {
+    let mut out = String::from(
+        "| format | share not decompression (f) | that part's speedup (s) | bound 1/(1-f) | predicted 1/((1-f)+f/s) | measured (criterion) | prediction error |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for format in Format::ALL {
+        let profile = |name: &str| {
+            record
+                .profiles
+                .iter()
+                .find(|p| p.strategy == name && p.format == format.name())
+        };
+        let (Some(naive), Some(fast)) = (profile("naive-regex"), profile("swar")) else {
+            continue;
+        };
+        let median = |bench: &str| find(&record.benches, format.name(), bench).map(|b| b.median_s);
+        let (Some(naive_s), Some(fast_s)) = (median("naive-regex"), median("swar")) else {
+            continue;
+        };
+        let naive_decode = naive.tottime("decompress");
+        let f = 1.0 - naive_decode / naive.profiled_s;
+        let changed_before = naive.profiled_s - naive_decode;
+        let changed_after = (fast.profiled_s - fast.tottime("decompress")).max(1e-9);
+        let s = changed_before / changed_after;
+        let predicted = 1.0 / ((1.0 - f) + f / s);
+        let measured = naive_s / fast_s;
+        let _ = writeln!(
+            out,
+            "| {format} | {:.1}% | {s:.0}× | {:.1}× | {predicted:.1}× | {measured:.1}× | {:+.0}% |",
+            100.0 * f,
+            1.0 / (1.0 - f),
+            100.0 * (predicted / measured - 1.0)
+        );
+    }
+    out
+}
+
+/// The `parallel` rung at each thread count, beside the floor.
+pub fn scaling_table(record: &Record) -> String {
+    let mut out = String::from(
+        "| format | floor (1 thread) | threads | median | MB/s | × 1 thread | × floor (speed) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for format in Format::ALL {
+        let group = format!("scaling-{}", format.name());
+        let floor = find(&record.benches, &group, "floor");
+        let mut runs: Vec<(usize, &BenchResult)> = record
+            .benches
+            .iter()
+            .filter(|b| b.group == group)
+            .filter_map(|b| Some((b.bench.strip_prefix("parallel/")?.parse().ok()?, b)))
+            .collect();
+        runs.sort_by_key(|r| r.0);
+        let one = runs.first().map(|r| r.1.median_s);
+        for (threads, bench) in &runs {
+            let _ = writeln!(
+                out,
+                "| {format} | {} | {threads} | {} | {:.0} | {} | {} |",
+                floor.map_or("".into(), |f| human_time(f.median_s)),
+                human_time(bench.median_s),
+                bench.mb_per_s().unwrap_or(f64::NAN),
+                one.map_or("".into(), |o| format!("{:.2}×", o / bench.median_s)),
+                floor.map_or("".into(), |f| format!(
+                    "{:.2}×",
+                    f.median_s / bench.median_s
+                )),
+            );
+        }
+    }
+    out
+}
+
+/// A horizontal bar chart of MB/s per rung, one panel per format, log scale.
+/// Hand-written SVG: plotters needs system fonts (its `ttf` feature) to lay
+/// out text, which a fresh machine may lack; this needs none.
+pub fn throughput_svg(record: &Record) -> String {
+    const BAR: f64 = 18.0;
+    const LEFT: f64 = 150.0;
+    const WIDTH: f64 = 560.0;
+    let (low, high) = (10f64.log10(), 10_000f64.log10());
+    let x = |mbps: f64| LEFT + WIDTH * ((mbps.max(10.0).log10() - low) / (high - low));
+    let mut body = String::new();
+    let mut y = 30.0;
+    for format in Format::ALL {
+        let _ = writeln!(
+            body,
+            r#"<text x="10" y="{y}" font-weight="bold">{}</text>"#,
+            format.name()
+        );
+        y += 8.0;
+        let names = std::iter::once("floor").chain(STRATEGIES.iter().map(|s| s.name));
+        for name in names {
+            let Some(mbps) =
+                find(&record.benches, format.name(), name).and_then(BenchResult::mb_per_s)
+            else {
+                continue;
+            };
+            let colour = if name == "floor" { "#999" } else { "#4a7fb5" };
+            let _ = writeln!(
+                body,
+                r#"<text x="{}" y="{}" text-anchor="end">{name}</text><rect x="{LEFT}" y="{y}" width="{:.1}" height="{}" fill="{colour}"/><text x="{:.1}" y="{}">{mbps:.0}</text>"#,
+                LEFT - 6.0,
+                y + BAR - 5.0,
+                x(mbps) - LEFT,
+                BAR - 4.0,
+                x(mbps) + 4.0,
+                y + BAR - 5.0
+            );
+            y += BAR;
+        }
+        y += 22.0;
+    }
+    let mut axis = String::new();
+    for tick in [10.0, 100.0, 1000.0, 10_000.0] {
+        let _ = writeln!(
+            axis,
+            r##"<line x1="{0:.1}" y1="20" x2="{0:.1}" y2="{1}" stroke="#ddd"/><text x="{0:.1}" y="{2}" text-anchor="middle">{tick}</text>"##,
+            x(tick),
+            y - 10.0,
+            y + 4.0
+        );
+    }
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+{axis}{body}<text x="{}" y="{}" text-anchor="middle">MB/s of uncompressed text (log scale), 1 thread, median</text>
+</svg>
+"#,
+        LEFT + WIDTH + 60.0,
+        y + 30.0,
+        LEFT + WIDTH / 2.0,
+        y + 22.0
+    )
 }
 
 /// Write `REPORT.md` and `records/<date>.json` under `out`.
@@ -335,6 +576,28 @@ mod tests {
                 lines: 5,
                 max_rss_kib: 2048,
             }],
+            profiles: vec![
+                ProfileRecord {
+                    format: "raw".into(),
+                    strategy: "naive-regex".into(),
+                    plain_s: 2.5,
+                    profiled_s: 3.0,
+                    stages: vec![
+                        ("regex match/captures".into(), 5, 2.0, 2.0),
+                        ("decompress".into(), 3, 0.6, 0.6),
+                    ],
+                },
+                ProfileRecord {
+                    format: "raw".into(),
+                    strategy: "swar".into(),
+                    plain_s: 0.05,
+                    profiled_s: 0.05,
+                    stages: vec![
+                        ("decompress".into(), 3, 0.01, 0.01),
+                        ("scan (split+parse+fold)".into(), 3, 0.04, 0.04),
+                    ],
+                },
+            ],
         }
     }
 
@@ -358,6 +621,24 @@ mod tests {
             text.contains("60× less") && text.contains("5.0× the floor"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn amdahl_predicts_from_the_profiles() {
+        // f = 1 - 0.6/3.0 = 0.8; s = (3.0-0.6)/(0.05-0.01) = 60; predicted = 1/(0.2+0.8/60) = 4.69;
+        // measured = 3.0/0.05 = 60: the instrumented naive run decodes slower than criterion's.
+        let table = amdahl_table(&record());
+        assert!(
+            table.contains("| raw | 80.0% | 60× | 5.0× | 4.7× | 60.0× |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_chart_has_a_bar_per_benchmark() {
+        let svg = throughput_svg(&record());
+        assert_eq!(svg.matches("<rect x=").count(), 3, "{svg}");
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     }
 
     #[test]

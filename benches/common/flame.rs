@@ -33,7 +33,9 @@ impl Profiler for Flamegraph {
     }
 
     fn stop_profiling(&mut self, _benchmark_id: &str, benchmark_dir: &Path) {
-        let Some(guard) = self.active.take() else { return };
+        let Some(guard) = self.active.take() else {
+            return;
+        };
         let path = benchmark_dir.join("flamegraph.svg");
         let written = std::fs::create_dir_all(benchmark_dir)
             .map_err(|e| e.to_string())

@@ -71,6 +71,9 @@ struct ReportArgs {
     /// Skip the peak-RSS runs.
     #[arg(long)]
     no_rss: bool,
+    /// Skip the stage profiles.
+    #[arg(long)]
+    no_profile: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,6 +176,23 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
             rss.extend(report::measure_rss(&exe, &file, format, lines)?);
         }
     }
+    let mut profiles = Vec::new();
+    if !args.no_profile {
+        for (format, suffix) in [
+            (logbench::Format::Raw, ""),
+            (logbench::Format::Gzip, ".gz"),
+            (logbench::Format::Bzip2, ".bz2"),
+        ] {
+            let file = args.data.join(format!("seed-{lines}.log{suffix}"));
+            for name in ["naive-regex", "swar"] {
+                eprintln!("profiling {name} on {}", file.display());
+                let query = Query::default().with_threads(1);
+                let profile =
+                    logbench::profile::profile_file(strategy::find(name)?, &file, &query)?;
+                profiles.push(report::ProfileRecord::from_profile(format, &profile));
+            }
+        }
+    }
     let toolchain = std::process::Command::new("rustc")
         .arg("--version")
         .output()
@@ -186,6 +206,7 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
         toolchain,
         benches,
         rss,
+        profiles,
     };
     report::write(&record, &args.out)
 }
