@@ -1,5 +1,7 @@
-//! Thread scaling of the `parallel` rung: 1, 2, … all cores for each format,
-//! beside the format's single-threaded floor (decode + count newlines).
+//! Thread scaling of the `parallel` rung: 1, 2, … all cores for each format.
+//! The single-threaded floor to compare with is the `ladder` group's `floor`
+//! of the same format (not re-measured here, to keep the suite within budget);
+//! `logbench report` sets them side by side.
 //!
 //! Quick run: `LOGBENCH_LINES=200000 cargo bench --bench scaling -- 'scaling-bz2/'`.
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use data_gen::Mix;
-use logbench::strategy::{self, DEFAULT_BUFFER_SIZE};
+use logbench::strategy;
 use logbench::{Format, Query};
 
 /// 1, 2, 4, … up to the number of cores, and the number of cores itself.
@@ -35,14 +37,6 @@ fn scaling(c: &mut Criterion) {
             5
         }));
         group.throughput(Throughput::Bytes(data.text_bytes));
-        data.verify_floor();
-        group.bench_function("floor", |b| {
-            b.iter(|| {
-                black_box(
-                    logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap(),
-                )
-            })
-        });
         for threads in thread_counts() {
             let query = Query::default().with_threads(threads);
             data.verify(parallel, &query);

@@ -396,7 +396,7 @@ pub fn scaling_table(record: &Record) -> String {
     );
     for format in Format::ALL {
         let group = format!("scaling-{}", format.name());
-        let floor = find(&record.benches, &group, "floor");
+        let floor = find(&record.benches, format.name(), "floor"); // the ladder's
         let mut runs: Vec<(usize, &BenchResult)> = record
             .benches
             .iter()
@@ -508,16 +508,28 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
         record.date, record.machine, record.toolchain, record.date, record.date
     );
     let _ = writeln!(md, "## Findings\n\n{}", findings(record));
-    let _ = writeln!(
-        md,
-        "## The ladder (seed data set: every line `cpu_usage`)\n\n{}",
-        ladder_table(record, "")
-    );
-    let _ = writeln!(
-        md,
-        "## Mixed metrics (50% `cpu_usage`, raw)\n\n{}",
-        ladder_table(record, "mixed-")
-    );
+    let sections = [
+        (
+            "The ladder (seed data set: every line `cpu_usage`)",
+            ladder_table(record, ""),
+        ),
+        (
+            "Throughput chart",
+            "![MB/s per rung and format](throughput.svg)\n".to_owned(),
+        ),
+        (
+            "Mixed metrics (50% `cpu_usage`, raw)",
+            ladder_table(record, "mixed-"),
+        ),
+        ("Where the time goes in the baseline", stage_table(record)),
+        ("Amdahl's law, checked", amdahl_table(record)),
+        ("Scaling of `parallel`", scaling_table(record)),
+    ];
+    for (title, body) in sections {
+        let _ = writeln!(md, "## {title}\n\n{body}");
+    }
+    let chart = out.join("throughput.svg");
+    write_atomically(&chart, throughput_svg(record).as_bytes()).map_err(|e| io(&chart, e))?;
     let report = out.join("REPORT.md");
     write_atomically(&report, md.as_bytes()).map_err(|e| io(&report, e))?;
     Ok(report)

@@ -405,9 +405,12 @@ pub fn generate_file(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(io_error)?;
+    // tempfile creates private (0600) files; a generated log is an ordinary
+    // file, so ask for 0666 and let the umask decide, as `>` in a shell would.
     let temp = tempfile::Builder::new()
         .prefix(".gen-log-")
         .suffix(".partial")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(io_error)?;
     let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());

@@ -190,3 +190,20 @@ fn entries(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+#[test]
+fn the_file_gets_ordinary_permissions_not_a_temporary_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    gen_log(&dir, "p.log", &["--lines", "10", "--format", "raw"]);
+    let mode = std::fs::metadata(dir.path().join("p.log"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_ne!(
+        mode & 0o044,
+        0,
+        "mode {mode:o}: readable by others as the umask allows"
+    );
+}
