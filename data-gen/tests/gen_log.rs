@@ -207,3 +207,34 @@ fn the_file_gets_ordinary_permissions_not_a_temporary_files() {
         "mode {mode:o}: readable by others as the umask allows"
     );
 }
+
+#[test]
+fn ctrl_c_leaves_nothing_behind() {
+    let dir = TempDir::new().unwrap();
+    let target = dir.path().join("big.bz2");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gen-log"))
+        .args(["--lines", "50000000", "--format", "bz2", "--out"])
+        .arg(&target)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    assert_eq!(
+        entries(dir.path()),
+        Vec::<String>::new(),
+        "no target and no temporary file"
+    );
+}
