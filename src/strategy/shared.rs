@@ -5,8 +5,11 @@
 
 use std::io::{BufRead, BufReader};
 
+use regex::bytes::{CaptureLocations, Regex};
+
 use crate::error::Result;
 use crate::input::Input;
+use crate::line::{self, Line};
 
 /// Call `each` with every line of `input`, without its `\n` (a `\r` stays: the
 /// caller applies the contract's rule), in order.
@@ -39,11 +42,59 @@ pub(crate) fn summarise(values: &[i64], tally: crate::Answer) -> crate::Answer {
     })
 }
 
+/// What the anchored regex makes of one line.
+pub(crate) enum Anchored {
+    /// A record of the metric asked for, with its value.
+    Value(i64),
+    /// Not a record at all.
+    Malformed,
+    /// Blank, or a record of another metric.
+    Other,
+}
+
+/// The anchored regex `\A[0-9]+,METRIC,([+-]?[0-9]+)\z` with its reusable
+/// capture slots. A line it rejects may still be a record of another metric,
+/// so those lines are classified with the shared grammar (the contract counts
+/// malformed lines of every metric).
+pub(crate) struct AnchoredMatcher {
+    /// `None` when no line can be a record of the metric (see [`anchored_pattern`]).
+    regex: Option<(Regex, CaptureLocations)>,
+}
+
+impl AnchoredMatcher {
+    pub(crate) fn new(metric: &[u8]) -> Self {
+        let regex = anchored_pattern(metric).map(|p| {
+            let regex = Regex::new(&p).expect("the pattern is valid");
+            let locations = regex.capture_locations();
+            (regex, locations)
+        });
+        AnchoredMatcher { regex }
+    }
+
+    /// Classify one line (without its `\n`).
+    pub(crate) fn classify(&mut self, raw: &[u8]) -> Anchored {
+        let text = line::strip_cr(raw);
+        if let Some((regex, locations)) = &mut self.regex {
+            if regex.captures_read(locations, text).is_some() {
+                let (start, end) = locations.get(1).expect("group 1 always takes part");
+                return match line::parse_value(&text[start..end]) {
+                    Some(value) => Anchored::Value(value),
+                    None => Anchored::Malformed, // digits, but beyond the i64 range
+                };
+            }
+        }
+        match line::classify(raw) {
+            Line::Malformed => Anchored::Malformed,
+            _ => Anchored::Other,
+        }
+    }
+}
+
 /// The anchored pattern for `metric`: `\A[0-9]+,METRIC,([+-]?[0-9]+)\z`, every
 /// byte of the metric hex-escaped so any metric (even one that is not UTF-8)
 /// is matched literally. `None` when no line can be a record of `metric`
 /// (empty, or holding a comma).
-pub(crate) fn anchored_pattern(metric: &[u8]) -> Option<String> {
+fn anchored_pattern(metric: &[u8]) -> Option<String> {
     crate::line::metric_can_match(metric).then(|| {
         let literal: String = metric.iter().map(|b| format!("\\x{b:02x}")).collect();
         format!(r"(?-u)\A[0-9]+,{literal},([+-]?[0-9]+)\z")
