@@ -78,8 +78,9 @@ fn scan_raw_file(file: &File, name: &str, chunk: usize, needle: &Needle) -> Resu
     let parts: Vec<Result<Answer>> = (0..chunks)
         .into_par_iter()
         .map(|i| {
-            let range = OwnedLines::new(file, name, i * chunk, ((i + 1) * chunk).min(len), len)?;
-            scan_owned_lines(range, chunk as usize, needle)
+            let mut range =
+                OwnedLines::new(file, name, i * chunk, ((i + 1) * chunk).min(len), len)?;
+            scan_stream(|buf| range.fill(buf), chunk as usize, needle)
         })
         .collect();
     parts
@@ -87,18 +88,16 @@ fn scan_raw_file(file: &File, name: &str, chunk: usize, needle: &Needle) -> Resu
         .try_fold(Answer::new(), |whole, part| Ok(whole.merge(part?)))
 }
 
-fn scan_owned_lines(
-    mut range: OwnedLines<'_>,
+/// Fold a stream of text (`read` fills a slice, 0 at the end) with the fast scanner.
+fn scan_stream(
+    read: impl FnMut(&mut [u8]) -> Result<usize>,
     buffer_size: usize,
     needle: &Needle,
 ) -> Result<Answer> {
     let mut answer = Answer::new();
-    scan::fold_stream(
-        |buf| range.fill(buf),
-        buffer_size,
-        &mut answer,
-        |text, answer| scan::fold_lines_fast(text, needle, answer),
-    )?;
+    scan::fold_stream(read, buffer_size, &mut answer, |text, answer| {
+        scan::fold_lines_fast(text, needle, answer)
+    })?;
     Ok(answer)
 }
 
@@ -453,12 +452,5 @@ impl Stitch {
 /// The serial path for input the block framing cannot handle.
 fn scan_serially(name: &str, data: Vec<u8>, buffer_size: usize, needle: &Needle) -> Result<Answer> {
     let mut decoder = Input::from_bytes(name, data).into_decoder();
-    let mut answer = Answer::new();
-    scan::fold_stream(
-        |buf| decoder.fill(buf),
-        buffer_size,
-        &mut answer,
-        |text, answer| scan::fold_lines_fast(text, needle, answer),
-    )?;
-    Ok(answer)
+    scan_stream(|buf| decoder.fill(buf), buffer_size, needle)
 }
