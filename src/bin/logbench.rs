@@ -163,33 +163,34 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
         .lines
         .or_else(|| std::env::var("LOGBENCH_LINES").ok()?.trim().parse().ok())
         .unwrap_or(5_000_000);
+    // The benches cache the seed set as seed-<lines>.log[.gz|.bz2] under --data.
+    let seed_files: Vec<(logbench::Format, PathBuf)> = logbench::Format::ALL
+        .into_iter()
+        .map(|format| {
+            let suffix = match format {
+                logbench::Format::Raw => "",
+                logbench::Format::Gzip => ".gz",
+                logbench::Format::Bzip2 => ".bz2",
+            };
+            (format, args.data.join(format!("seed-{lines}.log{suffix}")))
+        })
+        .collect();
     let mut rss = Vec::new();
     if !args.no_rss {
         let exe = std::env::current_exe().map_err(|e| Error::read("logbench", e))?;
-        for (format, suffix) in [
-            (logbench::Format::Raw, ""),
-            (logbench::Format::Gzip, ".gz"),
-            (logbench::Format::Bzip2, ".bz2"),
-        ] {
-            let file = args.data.join(format!("seed-{lines}.log{suffix}"));
+        for (format, file) in &seed_files {
             eprintln!("measuring peak RSS on {}", file.display());
-            rss.extend(report::measure_rss(&exe, &file, format, lines)?);
+            rss.extend(report::measure_rss(&exe, file, *format, lines)?);
         }
     }
     let mut profiles = Vec::new();
     if !args.no_profile {
-        for (format, suffix) in [
-            (logbench::Format::Raw, ""),
-            (logbench::Format::Gzip, ".gz"),
-            (logbench::Format::Bzip2, ".bz2"),
-        ] {
-            let file = args.data.join(format!("seed-{lines}.log{suffix}"));
+        for (format, file) in &seed_files {
             for name in ["naive-regex", "swar"] {
                 eprintln!("profiling {name} on {}", file.display());
                 let query = Query::default().with_threads(1);
-                let profile =
-                    logbench::profile::profile_file(strategy::find(name)?, &file, &query)?;
-                profiles.push(report::ProfileRecord::from_profile(format, &profile));
+                let profile = logbench::profile::profile_file(strategy::find(name)?, file, &query)?;
+                profiles.push(report::ProfileRecord::from_profile(*format, &profile));
             }
         }
     }
