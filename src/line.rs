@@ -68,11 +68,12 @@ pub fn check_fields(epoch: &[u8], metric: &[u8], value: &[u8]) -> Option<i64> {
     }
 }
 
-/// Whether any line can be a record of `metric` (non-empty, no comma). Fast
-/// paths that match `,METRIC,` literally must check this first: a metric with a
-/// comma would otherwise match lines that have too many fields.
+/// Whether any line can be a record of `metric` (non-empty, no comma, no
+/// newline). Fast paths that match `,METRIC,` literally must check this first:
+/// a metric with a comma would otherwise match lines that have too many
+/// fields, and one with a newline would match across two lines.
 pub fn metric_can_match(metric: &[u8]) -> bool {
-    !metric.is_empty() && !metric.contains(&b',')
+    !metric.is_empty() && !metric.contains(&b',') && !metric.contains(&b'\n')
 }
 
 /// One or more ASCII digits.
@@ -84,7 +85,7 @@ pub fn is_epoch(field: &[u8]) -> bool {
 /// Parse VALUE: `[+-]?[0-9]+` within the `i64` range. Leading zeros are allowed
 /// and may be arbitrarily many, so the range is checked on the magnitude, never
 /// on the number of digits.
-#[inline]
+#[inline(always)]
 pub fn parse_value(field: &[u8]) -> Option<i64> {
     let (negative, digits) = match field {
         [b'-', rest @ ..] => (true, rest),
@@ -93,6 +94,18 @@ pub fn parse_value(field: &[u8]) -> Option<i64> {
     };
     if digits.is_empty() {
         return None;
+    }
+    if digits.len() <= SAFE_DIGITS {
+        // No overflow is possible: skip the checked arithmetic.
+        let mut magnitude: i64 = 0;
+        for &byte in digits {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            magnitude = magnitude * 10 + i64::from(digit);
+        }
+        return Some(if negative { -magnitude } else { magnitude });
     }
     let mut magnitude: u64 = 0;
     for &byte in digits {
@@ -110,18 +123,151 @@ pub fn parse_value(field: &[u8]) -> Option<i64> {
     }
 }
 
-/// Fold one line (without `\n`) into `answer`: the step every byte-oriented rung shares.
-#[inline]
-pub fn fold_line(answer: &mut Answer, line: &[u8], metric: &[u8]) {
-    answer.add_line();
-    match classify(line) {
-        Line::Blank => {}
-        Line::Record { metric: m, value } => {
-            if m == metric {
-                answer.add_value(value);
-            }
+/// `a == b` for slices of equal length, without a call to `memcmp` for the
+/// short lengths metric names have (two overlapping word compares).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
+/// Digits that always fit in an `i64` (`10^18 - 1 < i64::MAX`).
+const SAFE_DIGITS: usize = 18;
+
+/// The metric asked for, with the one fact about it the fast record check
+/// needs: whether any line can be a record of it at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    metric: &'a [u8],
+    can_match: bool,
+}
+
+impl<'a> Wanted<'a> {
+    pub fn new(metric: &'a [u8]) -> Wanted<'a> {
+        Wanted {
+            metric,
+            can_match: metric_can_match(metric),
         }
-        Line::Malformed => answer.add_malformed(),
+    }
+
+    pub fn metric(&self) -> &'a [u8] {
+        self.metric
+    }
+}
+
+/// What a non-blank line contributes, decided with the checks ordered for
+/// speed; the same verdict as [`classify`] on every line (a unit test and the
+/// property tests hold it to that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A record of the metric asked for.
+    Wanted(i64),
+    /// A record of another metric.
+    Other,
+    Malformed,
+}
+
+/// Judge a non-blank, `\r`-stripped line. The epoch's digits are checked while
+/// scanning to the first comma; then the metric asked for is compared in place
+/// (two word compares and the comma after it), so a record of it never needs
+/// the second comma searched for. Only other metrics take the `memchr`.
+#[inline(always)]
+pub fn judge(line: &[u8], wanted: Wanted<'_>) -> Verdict {
+    let Some(epoch) = line.iter().position(|byte| !byte.is_ascii_digit()) else {
+        return Verdict::Malformed; // all digits: no comma at all
+    };
+    if epoch == 0 || line[epoch] != b',' {
+        return Verdict::Malformed;
+    }
+    let rest = &line[epoch + 1..];
+    let metric = wanted.metric;
+    if wanted.can_match
+        && rest.len() > metric.len()
+        && rest[metric.len()] == b','
+        && same_bytes(&rest[..metric.len()], metric)
+    {
+        return match parse_value(&rest[metric.len() + 1..]) {
+            Some(value) => Verdict::Wanted(value),
+            None => Verdict::Malformed,
+        };
+    }
+    // Another metric (when `can_match` is false, no line's metric can equal it).
+    match memchr::memchr(b',', rest) {
+        Some(second) if second > 0 && parse_value(&rest[second + 1..]).is_some() => Verdict::Other,
+        _ => Verdict::Malformed,
+    }
+}
+
+/// A record of the metric asked for at the start of `text`, in its common
+/// shape, recognised in one pass that also finds where the line ends: the
+/// epoch's digits are scanned to the first comma, the metric is compared in
+/// place, and the value's digits are parsed up to the `\n` (or `\r\n`) that
+/// must follow them. Returns the value and the line's length with its line
+/// end, or `None` when the line is anything else (another metric, a long
+/// value, no line end yet...), which the caller then judges in full.
+#[inline(always)]
+pub fn wanted_line(text: &[u8], wanted: Wanted<'_>) -> Option<(i64, usize)> {
+    if !wanted.can_match {
+        return None;
+    }
+    let epoch = text.iter().position(|byte| !byte.is_ascii_digit())?;
+    let metric = wanted.metric;
+    let metric_end = epoch + 1 + metric.len();
+    if epoch == 0
+        || text[epoch] != b','
+        || text.len() <= metric_end
+        || text[metric_end] != b','
+        || !same_bytes(&text[epoch + 1..metric_end], metric)
+    {
+        return None;
+    }
+    let (negative, digits_start) = match text.get(metric_end + 1) {
+        Some(b'-') => (true, metric_end + 2),
+        Some(b'+') => (false, metric_end + 2),
+        _ => (false, metric_end + 1),
+    };
+    let (mut magnitude, mut end) = (0i64, digits_start);
+    while let Some(&byte) = text.get(end) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(digit));
+        end += 1;
+    }
+    // 1..=18 digits cannot overflow; longer values take the full parser.
+    if end == digits_start || end - digits_start > SAFE_DIGITS {
+        return None;
+    }
+    let length = match (text.get(end), text.get(end + 1)) {
+        (Some(b'\n'), _) => end + 1,
+        (Some(b'\r'), Some(b'\n')) => end + 2,
+        _ => return None,
+    };
+    Some((if negative { -magnitude } else { magnitude }, length))
+}
+
+/// Fold one line (without `\n`) into `answer`: the step every byte-oriented rung shares.
+#[inline(always)]
+pub fn fold_line(answer: &mut Answer, line: &[u8], wanted: Wanted<'_>) {
+    answer.add_line();
+    let line = strip_cr(line);
+    if line.is_empty() {
+        return;
+    }
+    match judge(line, wanted) {
+        Verdict::Wanted(value) => answer.add_value(value),
+        Verdict::Other => {}
+        Verdict::Malformed => answer.add_malformed(),
     }
 }
 
@@ -261,10 +407,70 @@ mod tests {
     fn fold_counts_lines_and_first_malformed() {
         let mut answer = Answer::new();
         for line in [&b"1,m,5"[..], b"", b"oops", b"2,other,9", b"bad"] {
-            fold_line(&mut answer, line, b"m");
+            fold_line(&mut answer, line, Wanted::new(b"m"));
         }
         assert_eq!(answer.key(), (1, 5, 5, 5, 2));
         assert_eq!(answer.lines, 5);
         assert_eq!(answer.first_malformed, Some(3));
+    }
+
+    #[test]
+    fn judge_agrees_with_classify_on_every_short_line() {
+        // Every line of up to 5 bytes over an alphabet that hits each branch,
+        // for metrics that can and cannot match.
+        let alphabet = b"01,m-+\xff";
+        for metric in [&b"m"[..], b"m0", b"", b"m,", b"0"] {
+            let wanted = Wanted::new(metric);
+            let mut line = Vec::new();
+            for len in 1..=5u32 {
+                for mut code in 0..alphabet.len().pow(len) {
+                    line.clear();
+                    for _ in 0..len {
+                        line.push(alphabet[code % alphabet.len()]);
+                        code /= alphabet.len();
+                    }
+                    let expected = match classify(&line) {
+                        Line::Blank => unreachable!("no blank line is generated"),
+                        Line::Record { metric: m, value } if m == metric => Verdict::Wanted(value),
+                        Line::Record { .. } => Verdict::Other,
+                        Line::Malformed => Verdict::Malformed,
+                    };
+                    assert_eq!(judge(&line, wanted), expected, "{line:?} for {metric:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wanted_line_is_certain_or_declines() {
+        // Whatever wanted_line accepts must be, by the full grammar, a record
+        // of the metric with that value, ending exactly where it says.
+        let alphabet = b"01,m-+\r\n";
+        let wanted = Wanted::new(b"m");
+        let mut accepted = 0;
+        let mut text = Vec::new();
+        for len in 1..=7u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                let Some((value, length)) = wanted_line(&text, wanted) else {
+                    continue;
+                };
+                accepted += 1;
+                assert_eq!(text[length - 1], b'\n', "{text:?}");
+                let line = &text[..length - 1];
+                assert!(!line.contains(&b'\n'), "{text:?}");
+                assert_eq!(classify(line), record("m", value), "{text:?}");
+            }
+        }
+        // And it does accept the common shapes (with and without CRLF, signs).
+        assert!(accepted > 30, "only {accepted} accepted");
+        assert_eq!(wanted_line(b"1,m,5\n", wanted), Some((5, 6)));
+        assert_eq!(wanted_line(b"1,m,-5\r\nx", wanted), Some((-5, 8)));
+        assert_eq!(wanted_line(b"1,m,5", wanted), None);
+        assert_eq!(wanted_line(b"1,m,5\r", wanted), None);
     }
 }

@@ -7,7 +7,7 @@
 //! over to the next refill (the buffer grows only when one line is longer than
 //! it, so memory is bounded by the buffer or the longest line).
 
-use memchr::memchr_iter;
+use memchr::memchr;
 
 use crate::answer::Answer;
 use crate::error::Result;
@@ -15,16 +15,29 @@ use crate::line;
 
 /// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
 /// without one is a line too (the caller passes it only at the end of input).
+///
+/// A record of the metric asked for is recognised in one pass that finds its
+/// line end too ([`line::wanted_line`]); any other line is found with `memchr`
+/// and judged in full, so each byte is read about once.
 #[inline]
 pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
+    let wanted = line::Wanted::new(metric);
+    let mut run = FastRun::default();
     let mut start = 0;
-    for newline in memchr_iter(b'\n', text) {
-        line::fold_line(answer, &text[start..newline], metric);
-        start = newline + 1;
+    while start < text.len() {
+        let rest = &text[start..];
+        if let Some((value, length)) = line::wanted_line(rest, wanted) {
+            run.add(value);
+            start += length;
+            continue;
+        }
+        // Line numbers must stay in order for `first_malformed`.
+        run.flush_into(answer);
+        let end = memchr(b'\n', rest).unwrap_or(rest.len());
+        line::fold_line(answer, &rest[..end], wanted);
+        start += end + 1;
     }
-    if start < text.len() {
-        line::fold_line(answer, &text[start..], metric);
-    }
+    run.flush_into(answer);
 }
 
 /// Read text to the end through a buffer of `buffer_size` bytes (`read` fills
@@ -149,6 +162,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let Some(words) = needle.words else {
         return fold_lines(text, &needle.metric, answer);
     };
+    let wanted = line::Wanted::new(&needle.metric);
     // Lines that end before `fast_end` have FAST_SLACK bytes after their start.
     let fast_end = text.len().saturating_sub(FAST_SLACK);
     let mut line_start = 0;
@@ -164,7 +178,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 None => {
                     // Line numbers must stay in order for `first_malformed`.
                     run.flush_into(answer);
-                    line::fold_line(answer, &text[line_start..end], &needle.metric);
+                    line::fold_line(answer, &text[line_start..end], wanted);
                 }
             }
             line_start = end + 1;
@@ -176,14 +190,12 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     fold_lines(&text[line_start..], &needle.metric, answer);
 }
 
-/// Records taken by the fast path since the last flush, kept in registers
-/// rather than in the `Answer` behind a reference. Fast-path values have at
-/// most 8 digits, so an `i64` sum cannot overflow before 9 * 10^10 records,
-/// far more than one text holds between flushes.
+/// Records taken by a fast path since the last flush, kept in registers
+/// rather than in the `Answer` behind a reference.
 #[derive(Default)]
 struct FastRun {
     count: u64,
-    sum: i64,
+    sum: i128,
     min: i64,
     max: i64,
 }
@@ -195,7 +207,7 @@ impl FastRun {
             (self.min, self.max) = (value, value);
         }
         self.count += 1;
-        self.sum += value;
+        self.sum += i128::from(value);
         self.min = self.min.min(value);
         self.max = self.max.max(value);
     }
@@ -203,7 +215,7 @@ impl FastRun {
     #[inline(always)]
     fn flush_into(&mut self, answer: &mut Answer) {
         if self.count > 0 {
-            answer.add_run(self.count, i128::from(self.sum), self.min, self.max);
+            answer.add_run(self.count, self.sum, self.min, self.max);
             *self = FastRun::default();
         }
     }

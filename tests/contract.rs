@@ -88,6 +88,13 @@ fn a_metric_with_a_comma_or_empty_matches_nothing() {
     assert_all_agree(text, "cpu_usage,1");
     assert_all_agree(text, "");
     assert_all_agree(text, ",");
+    // A metric with a newline must not match across two lines.
+    let across = b"1,cpu\nusage,5\n";
+    assert_eq!(
+        answer_key(across, "cpu\nusage"),
+        (0, 0, i64::MAX, i64::MIN, 2)
+    );
+    assert_all_agree(across, "cpu\nusage");
 }
 
 #[test]

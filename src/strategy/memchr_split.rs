@@ -1,9 +1,17 @@
 //! `memchr-split`: no regex at all.
 //!
 //! The one change from `running-sum`: instead of a regex per line, the decoded
-//! text is read in large buffers, `memchr` finds each `\n` and each `,` with
-//! SIMD, and digits are parsed by hand (the shared grammar in `line`). The
-//! answer is still folded as lines go by.
+//! text is read in large buffers and split by hand (`scan::fold_lines`). A
+//! record of the metric asked for is recognised in one pass that also finds
+//! its end: epoch digits up to the comma, the metric compared in place, value
+//! digits parsed up to the `\n`. Every other line is cut with `memchr` (SIMD)
+//! at its `\n` and `,` and judged by the shared grammar in `line`. The answer
+//! is still folded as lines go by.
+//!
+//! Measured (criterion, 5M seed lines, raw, 2-core EPYC): the first version,
+//! which cut every line with `memchr_iter` and then its fields with two more
+//! `memchr` calls, took 167 ms; this one takes 81 ms (floor 23 ms). A `memchr`
+//! call per 24-byte line costs more than the bytes it saves looking at.
 
 use super::{Query, Strategy};
 use crate::answer::Answer;
@@ -14,7 +22,7 @@ use crate::scan;
 
 pub const STRATEGY: Strategy = Strategy {
     name: "memchr-split",
-    description: "no regex: memchr finds ',' and '\\n' in large buffers, digits parsed by hand",
+    description: "no regex: hand-split lines in large buffers (memchr for the odd ones), digits parsed by hand",
     run,
     profile: Some(run_probed),
 };

@@ -435,7 +435,7 @@ impl Stitch {
 
     fn fold_carry(&mut self, metric: &[u8]) {
         let mut one = Answer::new();
-        line::fold_line(&mut one, &self.carry, metric);
+        line::fold_line(&mut one, &self.carry, line::Wanted::new(metric));
         self.answer = self.answer.merge(one);
         self.carry.clear();
     }
