@@ -174,77 +174,226 @@ pub fn wrap_block(data: &[u8], level: u8, start: u64, end: u64) -> Vec<u8> {
     out.finish()
 }
 
-/// One stream's layout: where its blocks are and what its CRC must be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamLayout {
-    /// Byte offset of `BZh`.
-    pub start: usize,
-    /// The level digit (`b'1'..=b'9'`).
-    pub level: u8,
-    /// Bit ranges of the blocks, from each block magic to the next magic.
-    pub blocks: Vec<(u64, u64)>,
-    /// The combined CRC stored after the end magic.
-    pub stored_crc: u32,
-    /// Byte offset just past the stream (where the next one must start).
-    pub end: usize,
+/// The compressed bytes at hand: the file from byte `base` on (everything the
+/// framer still needs, plus what was read ahead), and the magics in them.
+///
+/// The window slides: once the blocks before the one still open are decoded,
+/// their bytes are dropped, so memory is bounded by the read-ahead and one
+/// block, never by the file.
+#[derive(Debug, Default)]
+pub struct Window {
+    data: Vec<u8>,
+    base: u64,
+    /// Magics wholly inside `data`, at absolute bit offsets, in order.
+    magics: Vec<(u64, Magic)>,
+    eof: bool,
 }
 
-/// Why the fast framing gave up: the caller decodes serially from `start`
-/// instead, which reports the real problem if there is one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unframed {
-    pub start: usize,
-}
-
-/// The layout of the stream starting at byte `start`, using the magics found
-/// in `data` (`magics` from [`find_magics`], consulted from index `*next`).
-pub fn stream_at(
-    data: &[u8],
-    start: usize,
-    magics: &[(u64, Magic)],
-    next: &mut usize,
-) -> Result<StreamLayout, Unframed> {
-    let unframed = Unframed { start };
-    let header = data.get(start..start + 4).ok_or(unframed)?;
-    let level = match header {
-        [b'B', b'Z', b'h', level @ b'1'..=b'9'] => *level,
-        _ => return Err(unframed),
-    };
-    let first = (start as u64 + 4) * 8;
-    while magics.get(*next).is_some_and(|&(bit, _)| bit < first) {
-        *next += 1;
+impl Window {
+    pub fn new() -> Window {
+        Window::default()
     }
-    let mut blocks = Vec::new();
-    let mut expected = first;
-    loop {
-        let &(bit, kind) = magics.get(*next).ok_or(unframed)?; // no end marker: truncated
-        if blocks.is_empty() && bit != expected {
-            return Err(unframed); // the first block must follow the header directly
-        }
-        if let Some(last) = blocks.last_mut() {
-            let (_, block_end): &mut (u64, u64) = last;
-            *block_end = bit;
-        }
-        *next += 1;
-        match kind {
-            Magic::Block => {
-                blocks.push((bit, bit));
-                expected = bit;
-            }
-            Magic::End => {
-                let stored_crc = read_bits(data, bit + MAGIC_BITS, 32);
-                let end = (bit + MAGIC_BITS + 32).div_ceil(8) as usize;
-                if end > data.len() {
-                    return Err(unframed);
+
+    /// Drop the bytes before `keep_from` (an absolute byte offset), then read
+    /// up to `ahead` more bytes with `read_at(offset, buf)` (a `pread`: 0 means
+    /// the end of the file) and find the magics again.
+    pub fn advance(
+        &mut self,
+        keep_from: u64,
+        ahead: usize,
+        mut read_at: impl FnMut(u64, &mut [u8]) -> std::io::Result<usize>,
+    ) -> std::io::Result<()> {
+        let drop = (keep_from.saturating_sub(self.base) as usize).min(self.data.len());
+        self.data.drain(..drop);
+        self.base += drop as u64;
+        let old = self.data.len();
+        self.data.resize(old + ahead.max(1), 0);
+        let mut filled = old;
+        while filled < self.data.len() {
+            match read_at(self.base + filled as u64, &mut self.data[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
                 }
-                return Ok(StreamLayout {
-                    start,
-                    level,
-                    blocks,
-                    stored_crc,
-                    end,
-                });
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
+        }
+        self.data.truncate(filled);
+        let base_bit = self.base * 8;
+        self.magics = find_magics(&self.data)
+            .into_iter()
+            .map(|(bit, kind)| (bit + base_bit, kind))
+            .collect();
+        Ok(())
+    }
+
+    /// Whether the whole file has been read into the window.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The absolute byte offset just past the bytes at hand.
+    fn end(&self) -> u64 {
+        self.base + self.data.len() as u64
+    }
+
+    /// `count` bits at absolute bit `at` (which must be at hand).
+    fn bits(&self, at: u64, count: u32) -> u32 {
+        read_bits(&self.data, at - self.base * 8, count)
+    }
+
+    /// The CRC stored in the block starting at absolute bit `start`.
+    pub fn block_crc(&self, start: u64) -> u32 {
+        self.bits(start + MAGIC_BITS, 32)
+    }
+
+    /// [`wrap_block`] for a block at absolute bits `[start, end)`.
+    pub fn wrap_block(&self, level: u8, start: u64, end: u64) -> Vec<u8> {
+        let base_bit = self.base * 8;
+        wrap_block(&self.data, level, start - base_bit, end - base_bit)
+    }
+}
+
+/// What [`Framer::next`] found, at absolute bit offsets of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// A block of a stream of this level (`b'1'..=b'9'`), from its magic up
+    /// to the next magic.
+    Block { level: u8, start: u64, end: u64 },
+    /// The end of a stream, with the combined CRC it stores.
+    StreamEnd { stored_crc: u32 },
+    /// The last stream ended exactly at the end of the file.
+    Done,
+    /// The next frame lies past the bytes at hand: advance the window.
+    NeedMore,
+}
+
+/// The framing does not hold (not bzip2 where a stream must start, a first
+/// block not right after the header, a truncated file, an implausibly long
+/// block). The caller decodes serially instead, which either succeeds (a
+/// false magic fooled the framing) or reports the real problem precisely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unframed;
+
+/// The most compressed bytes one block may span before the framing gives up:
+/// a real bzip2 block (at most 900 kB of text) never comes close, and the
+/// bound keeps garbage behind a `BZh` header from growing the window.
+const MAX_BLOCK_BYTES: u64 = 8 << 20;
+
+/// Walks the streams and blocks of a bzip2 file as its bytes arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framer {
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// A stream header must start at this byte (or the file must end).
+    AtStream(u64),
+    /// Inside a stream: the block magic still open (its end not yet seen), or
+    /// none yet, in which case the first one must start at bit `first`.
+    InStream {
+        level: u8,
+        open: Option<u64>,
+        first: u64,
+    },
+    /// The end magic of a stream starts at this bit.
+    Ending(u64),
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Framer::new()
+    }
+}
+
+impl Framer {
+    /// A framer expecting a stream at the start of the file.
+    pub fn new() -> Framer {
+        Framer {
+            state: State::AtStream(0),
+        }
+    }
+
+    /// The first byte the framer will look at again: everything before it
+    /// (once the blocks already returned are decoded) can be dropped.
+    pub fn needed_from(&self) -> u64 {
+        match self.state {
+            State::AtStream(byte) => byte,
+            State::InStream { open, first, .. } => open.unwrap_or(first) / 8,
+            State::Ending(bit) => bit / 8,
+        }
+    }
+
+    /// The next frame in the window.
+    pub fn next(&mut self, window: &Window) -> Result<Frame, Unframed> {
+        loop {
+            match self.state {
+                State::AtStream(byte) => {
+                    if byte == window.end() && window.eof {
+                        return Ok(Frame::Done);
+                    }
+                    if byte + 4 > window.end() {
+                        return self.need_more(window);
+                    }
+                    let at = (byte - window.base) as usize;
+                    let [b'B', b'Z', b'h', level @ b'1'..=b'9'] = window.data[at..at + 4] else {
+                        return Err(Unframed);
+                    };
+                    self.state = State::InStream {
+                        level,
+                        open: None,
+                        first: (byte + 4) * 8,
+                    };
+                }
+                State::InStream { level, open, first } => {
+                    let after = open.map_or(first, |start| start + 1);
+                    let next = window.magics.partition_point(|&(bit, _)| bit < after);
+                    let Some(&(bit, kind)) = window.magics.get(next) else {
+                        return self.need_more(window);
+                    };
+                    if open.is_none() && bit != first {
+                        return Err(Unframed); // the first block must follow the header
+                    }
+                    self.state = match kind {
+                        Magic::Block => State::InStream {
+                            level,
+                            open: Some(bit),
+                            first,
+                        },
+                        Magic::End => State::Ending(bit),
+                    };
+                    if let Some(start) = open {
+                        return Ok(Frame::Block {
+                            level,
+                            start,
+                            end: bit,
+                        });
+                    }
+                }
+                State::Ending(bit) => {
+                    let end = (bit + MAGIC_BITS + 32).div_ceil(8);
+                    if end > window.end() {
+                        return self.need_more(window);
+                    }
+                    let stored_crc = window.bits(bit + MAGIC_BITS, 32);
+                    self.state = State::AtStream(end);
+                    return Ok(Frame::StreamEnd { stored_crc });
+                }
+            }
+        }
+    }
+
+    /// More bytes are needed: fine unless the file has ended (truncated) or
+    /// the open block is already longer than any real block.
+    fn need_more(&self, window: &Window) -> Result<Frame, Unframed> {
+        let pending = window.end() - self.needed_from().min(window.end());
+        if window.eof || pending > MAX_BLOCK_BYTES {
+            Err(Unframed)
+        } else {
+            Ok(Frame::NeedMore)
         }
     }
 }
@@ -334,55 +483,122 @@ mod tests {
         }
     }
 
+    /// What driving a framer over a file gave.
+    #[derive(Debug, PartialEq)]
+    struct Framed {
+        text: Vec<u8>,
+        blocks: usize,
+        streams: usize,
+        /// The most bytes the window ever held.
+        widest: usize,
+    }
+
+    /// Drive a framer over `data`, reading `ahead` bytes at a time: the
+    /// decoded blocks, the stream CRCs checked, or the framing failure.
+    fn frame_all(data: &[u8], ahead: usize) -> Result<Framed, Unframed> {
+        let read_at = |at: u64, buf: &mut [u8]| -> std::io::Result<usize> {
+            let rest = data.get(at as usize..).unwrap_or(&[]);
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            Ok(n)
+        };
+        let (mut window, mut framer) = (Window::new(), Framer::new());
+        let (mut text, mut crcs, mut blocks, mut streams) = (Vec::new(), Vec::new(), 0, 0);
+        let mut widest = 0;
+        loop {
+            match framer.next(&window)? {
+                Frame::Block { level, start, end } => {
+                    text.extend(decode(&window.wrap_block(level, start, end)).unwrap());
+                    crcs.push(window.block_crc(start));
+                    blocks += 1;
+                }
+                Frame::StreamEnd { stored_crc } => {
+                    assert_eq!(combine_crc(crcs.drain(..)), stored_crc);
+                    streams += 1;
+                }
+                Frame::Done => {
+                    return Ok(Framed {
+                        text,
+                        blocks,
+                        streams,
+                        widest,
+                    });
+                }
+                Frame::NeedMore => {
+                    window
+                        .advance(framer.needed_from(), ahead, read_at)
+                        .unwrap();
+                    widest = widest.max(window.data.len());
+                }
+            }
+        }
+    }
+
     #[test]
-    fn every_wrapped_block_decodes_and_the_pieces_make_the_text() {
+    fn every_block_is_framed_whatever_the_read_size() {
         let text = text();
         let data = bz2(&text, 1);
-        let magics = find_magics(&data);
-        let layout = stream_at(&data, 0, &magics, &mut 0).unwrap();
-        assert!(layout.blocks.len() >= 5, "{} blocks", layout.blocks.len());
-        assert_eq!(layout.end, data.len());
-        let mut joined = Vec::new();
-        let mut crcs = Vec::new();
-        for &(start, end) in &layout.blocks {
-            joined.extend(decode(&wrap_block(&data, layout.level, start, end)).unwrap());
-            crcs.push(read_bits(&data, start + 48, 32));
+        let largest_block = 100_000; // level 1: 100 kB of text, compressed smaller
+        for ahead in [61, 4096, data.len()] {
+            let framed = frame_all(&data, ahead).unwrap();
+            assert_eq!(framed.text, text, "reading {ahead} bytes at a time");
+            assert!(framed.blocks >= 5, "{} blocks", framed.blocks);
+            assert_eq!(framed.streams, 1);
+            // The window holds the open block and the read-ahead, not the file.
+            assert!(framed.widest <= (largest_block + ahead).min(data.len()));
         }
-        assert_eq!(joined, text);
-        assert_eq!(combine_crc(crcs), layout.stored_crc);
     }
 
     #[test]
-    fn multi_stream_files_have_one_layout_per_stream() {
+    fn multi_stream_files_are_framed_stream_by_stream() {
         let text = text();
         let (a, b) = text.split_at(text.len() / 3);
-        let data = [bz2(a, 1), bz2(b, 9)].concat();
-        let magics = find_magics(&data);
-        let mut next = 0;
-        let first = stream_at(&data, 0, &magics, &mut next).unwrap();
-        let second = stream_at(&data, first.end, &magics, &mut next).unwrap();
-        assert_eq!((first.level, second.level), (b'1', b'9'));
-        assert_eq!(second.end, data.len());
+        let data = [bz2(a, 1), bz2(b, 9), bz2(b"", 5)].concat();
+        for ahead in [61, 100_000] {
+            let framed = frame_all(&data, ahead).unwrap();
+            assert_eq!(framed.text, text);
+            assert_eq!(framed.streams, 3);
+        }
     }
 
     #[test]
-    fn a_truncated_stream_cannot_be_framed() {
+    fn truncated_and_garbage_tailed_files_cannot_be_framed() {
         let data = bz2(&text(), 1);
-        let cut = &data[..data.len() - 20];
-        assert_eq!(
-            stream_at(cut, 0, &find_magics(cut), &mut 0),
-            Err(Unframed { start: 0 })
-        );
+        for cut in [1, 20, data.len() / 2] {
+            assert_eq!(frame_all(&data[..data.len() - cut], 4096), Err(Unframed));
+        }
+        for tail in [&b"x"[..], b"\0\0\0\0", b"BZh"] {
+            assert_eq!(frame_all(&[&data[..], tail].concat(), 4096), Err(Unframed));
+        }
+    }
+
+    #[test]
+    fn a_header_without_blocks_cannot_grow_the_window() {
+        let mut data = b"BZh9".to_vec();
+        data.resize(10 << 20, 0x55); // no magic anywhere
+        assert_eq!(frame_all(&data, 1 << 20), Err(Unframed));
     }
 
     #[test]
     fn a_corrupt_block_fails_to_decode() {
         let mut data = bz2(&text(), 1);
-        let magics = find_magics(&data);
-        let layout = stream_at(&data, 0, &magics, &mut 0).unwrap();
-        let (start, end) = layout.blocks[1];
+        let mut window = Window::new();
+        window
+            .advance(0, data.len() + 1, |at, buf| {
+                let rest = &data[at as usize..];
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                Ok(n)
+            })
+            .unwrap();
+        let mut framer = Framer::new();
+        let mut blocks = std::iter::from_fn(|| match framer.next(&window) {
+            Ok(Frame::Block { start, end, .. }) => Some((start, end)),
+            _ => None,
+        });
+        let (start, end) = blocks.nth(1).unwrap();
         let middle = ((start + end) / 16) as usize;
         data[middle] ^= 0x20;
-        assert!(decode(&wrap_block(&data, layout.level, start, end)).is_err());
+        assert!(decode(&wrap_block(&data, b'1', start, end)).is_err());
     }
 }

@@ -9,16 +9,18 @@
 //!   the process; a short `pread` is a clean error). A chunk owns the lines that
 //!   *start* inside it: it skips the tail of the line it begins in and reads past
 //!   its end to finish its last line, however long.
-//! - **bzip2** is decoded block-parallel: [`crate::bzip2_blocks`] finds every
-//!   block at its bit offset and re-wraps it as a one-block stream; workers
-//!   decode and scan blocks, and the lines that cross block (and stream)
-//!   boundaries are stitched in order. Every block CRC is checked by the decoder
-//!   and every stream's combined CRC here. If the framing does not hold (a false
-//!   magic inside compressed data, a truncated or corrupt file), the file is
-//!   decoded serially instead, which gives the answer or the precise error.
-//!   The compressed bytes are held in memory (about 1/7 of the text for these
-//!   logs); decoded text is bounded by `4 × threads` blocks.
-//! - **gzip, stdin and pipes** go through a bounded pipeline: the decoder fills
+//! - **bzip2 regular files** are decoded block-parallel: [`crate::bzip2_blocks`]
+//!   frames every block at its bit offset over a sliding window of the file
+//!   (read with `pread`, 16 scan buffers ahead) and re-wraps each as a
+//!   one-block stream; workers decode and scan batches of `4 × threads`
+//!   blocks, and the lines that cross block (and stream) boundaries are
+//!   stitched in order. Every block CRC is checked by the decoder and every
+//!   stream's combined CRC here. Memory is the read-ahead, one open block and
+//!   the batch's text, whatever the file size. If the framing does not hold (a
+//!   false magic inside compressed data, a truncated or corrupt file), the file
+//!   is decoded again from the start by the pipeline below, which gives the
+//!   answer or the precise error.
+//! - **gzip, stdin and pipes** (bzip2 ones too) go through a bounded pipeline: the decoder fills
 //!   blocks of whole lines on one thread while the workers scan the blocks
 //!   already filled. At most `2 × threads` blocks exist at once, so memory
 //!   stays flat whatever the file size.
@@ -33,7 +35,7 @@ use rayon::prelude::*;
 
 use super::{Query, Strategy};
 use crate::answer::Answer;
-use crate::bzip2_blocks::{self, StreamLayout};
+use crate::bzip2_blocks::{Frame, Framer, Window};
 use crate::error::{Error, Result};
 use crate::input::{Decoder, Format, Input};
 use crate::line;
@@ -57,14 +59,12 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
             let name = input.name();
             pool.install(|| scan_raw_file(file, name, query.buffer_size, &needle))
         }
-        (Format::Bzip2, _) => {
-            let name = input.name().to_owned();
-            let mut data = Vec::new();
-            input
-                .into_bytes()
-                .read_to_end(&mut data)
-                .map_err(|e| Error::read(&name, e))?;
-            scan_bzip2_blocks(&name, data, &pool, query.buffer_size, &needle)
+        (Format::Bzip2, Some(file)) => {
+            let ahead = READ_AHEAD_BUFFERS * query.buffer_size.max(1);
+            match scan_bzip2_blocks(file, input.name(), &pool, ahead, &needle)? {
+                Some(answer) => Ok(answer),
+                None => scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &needle),
+            }
         }
         _ => scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &needle),
     }
@@ -310,75 +310,97 @@ impl LineBlocks {
     }
 }
 
-/// bzip2: decode blocks in parallel, stitch lines across blocks in order; fall
-/// back to a serial decode of the whole file if the framing does not hold.
+/// Compressed bytes read ahead per window advance, in scan buffers (4 MiB at
+/// the default buffer size): enough blocks for every worker several times over.
+const READ_AHEAD_BUFFERS: usize = 16;
+
+/// bzip2 regular file: frame its blocks over a sliding window, decode them in
+/// parallel batches of `4 × threads`, stitch lines across blocks in order.
+/// `None` if the framing does not hold (the caller then decodes serially,
+/// which gives the answer or the precise error); `Err` only for a failed read.
 fn scan_bzip2_blocks(
+    file: &File,
     name: &str,
-    data: Vec<u8>,
     pool: &rayon::ThreadPool,
-    buffer_size: usize,
+    ahead: usize,
     needle: &Needle,
-) -> Result<Answer> {
-    let magics = pool.install(|| bzip2_blocks::find_magics(&data));
-    let window = 4 * pool.current_num_threads();
+) -> Result<Option<Answer>> {
+    let batch_len = 4 * pool.current_num_threads();
+    let (mut window, mut framer) = (Window::new(), Framer::new());
+    let mut batch = Vec::with_capacity(batch_len);
     let mut stitch = Stitch::default();
-    let (mut start, mut next) = (0, 0);
-    while start < data.len() {
-        let framed = bzip2_blocks::stream_at(&data, start, &magics, &mut next)
-            .ok()
-            .and_then(|layout| {
-                decode_stream(&data, &layout, pool, window, needle, &mut stitch)
-                    .map(|()| layout.end)
-            });
-        match framed {
-            Some(end) => start = end,
-            None => return scan_serially(name, data, buffer_size, needle),
+    let mut stream_crc = 0u32;
+    loop {
+        let Ok(frame) = framer.next(&window) else {
+            return Ok(None);
+        };
+        if let Frame::Block { level, start, end } = frame {
+            batch.push((level, start, end));
+            if batch.len() < batch_len {
+                continue;
+            }
+        }
+        // Decode what is framed before the window moves on or a CRC is checked.
+        match decode_batch(&window, &batch, pool, needle, &mut stitch) {
+            Some(crcs) => stream_crc = crcs.fold(stream_crc, |c, crc| c.rotate_left(1) ^ crc),
+            None => return Ok(None),
+        }
+        batch.clear();
+        match frame {
+            Frame::Block { .. } => {}
+            Frame::StreamEnd { stored_crc } => {
+                if std::mem::take(&mut stream_crc) != stored_crc {
+                    return Ok(None);
+                }
+            }
+            Frame::Done => return Ok(Some(stitch.finish(needle.metric()))),
+            Frame::NeedMore => pool
+                .install(|| {
+                    window.advance(framer.needed_from(), ahead, |at, buf| file.read_at(buf, at))
+                })
+                .map_err(|e| Error::read(name, e))?,
         }
     }
-    Ok(stitch.finish(needle.metric()))
 }
 
-/// Decode one stream's blocks `window` at a time and fold them into `stitch`;
-/// `None` if a block fails to decode or the combined CRC is wrong.
-fn decode_stream(
-    data: &[u8],
-    layout: &StreamLayout,
+/// Decode a batch of blocks on the pool and fold them into `stitch` in
+/// order; their CRCs (for the stream's combined CRC), or `None` if one fails.
+fn decode_batch(
+    window: &Window,
+    batch: &[(u8, u64, u64)],
     pool: &rayon::ThreadPool,
-    window: usize,
     needle: &Needle,
     stitch: &mut Stitch,
-) -> Option<()> {
-    let mut crcs = Vec::with_capacity(layout.blocks.len());
-    for blocks in layout.blocks.chunks(window) {
-        let pieces: Vec<Option<(u32, Piece)>> = pool.install(|| {
-            blocks
-                .par_iter()
-                .map(|&(start, end)| decode_block(data, layout.level, start, end, needle))
-                .collect()
-        });
-        for (crc, piece) in pieces.into_iter().collect::<Option<Vec<_>>>()? {
-            crcs.push(crc);
-            stitch.push(piece, needle.metric());
-        }
+) -> Option<impl Iterator<Item = u32>> {
+    let pieces: Vec<Option<(u32, Piece)>> = pool.install(|| {
+        batch
+            .par_iter()
+            .map(|&(level, start, end)| decode_block(window, level, start, end, needle))
+            .collect()
+    });
+    let pieces = pieces.into_iter().collect::<Option<Vec<_>>>()?;
+    let mut crcs = Vec::with_capacity(pieces.len());
+    for (crc, piece) in pieces {
+        crcs.push(crc);
+        stitch.push(piece, needle.metric());
     }
-    (bzip2_blocks::combine_crc(crcs) == layout.stored_crc).then_some(())
+    Some(crcs.into_iter())
 }
 
 /// Decode one block (its CRC is checked by the decoder) and scan its whole lines.
 fn decode_block(
-    data: &[u8],
+    window: &Window,
     level: u8,
     start: u64,
     end: u64,
     needle: &Needle,
 ) -> Option<(u32, Piece)> {
-    let wrapped = bzip2_blocks::wrap_block(data, level, start, end);
+    let wrapped = window.wrap_block(level, start, end);
     let mut text = Vec::new();
     bzip2::read::BzDecoder::new(&wrapped[..])
         .read_to_end(&mut text)
         .ok()?;
-    let crc = bzip2_blocks::read_bits(data, start + 48, 32);
-    Some((crc, Piece::split(text, needle)))
+    Some((window.block_crc(start), Piece::split(text, needle)))
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
@@ -447,10 +469,4 @@ impl Stitch {
         }
         self.answer
     }
-}
-
-/// The serial path for input the block framing cannot handle.
-fn scan_serially(name: &str, data: Vec<u8>, buffer_size: usize, needle: &Needle) -> Result<Answer> {
-    let mut decoder = Input::from_bytes(name, data).into_decoder();
-    scan_stream(|buf| decoder.fill(buf), buffer_size, needle)
 }
