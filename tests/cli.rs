@@ -276,3 +276,46 @@ fn measure_fails_when_the_command_fails() {
         .code(1)
         .stderr(predicate::str::contains("command `false`"));
 }
+
+/// The user id the test runs as (`id -u`).
+fn effective_uid() -> u32 {
+    let out = std::process::Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn an_unreadable_file_names_it_and_exits_1() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = write(&dir, "secret.log", LOG);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads any file, so as root the binary runs as `nobody` (from a copy
+    // in the world-readable temporary directory: the build directory may not
+    // be reachable for that user).
+    let mut command = if effective_uid() == 0 {
+        let exe = dir.path().join("logbench");
+        std::fs::copy(env!("CARGO_BIN_EXE_logbench"), &exe).unwrap();
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(exe);
+        command
+    } else {
+        logbench()
+    };
+    command
+        .arg("mean")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(
+            predicate::str::contains("secret.log: cannot open")
+                .and(predicate::str::contains("ermission denied")),
+        );
+}
