@@ -48,7 +48,11 @@ fn a_compression_bomb_still_gives_the_exact_answer() {
 /// ~6 MB of text with varied lines: at level 1 (100 kB blocks) that is about
 /// sixty bzip2 blocks, each boundary falling inside a line.
 fn many_block_text() -> Vec<u8> {
-    (0..250_000u64)
+    varied_text(250_000)
+}
+
+fn varied_text(lines: u64) -> Vec<u8> {
+    (0..lines)
         .flat_map(|i| {
             let metric = ["cpu_usage", "memory_usage", "disk_io"][(i % 3) as usize];
             format!("{},{metric},{}\n", 1_362_330_056 + i, (i * 7919) % 16_385).into_bytes()
@@ -70,6 +74,29 @@ fn a_single_stream_bzip2_with_many_blocks_agrees_at_every_thread_count() {
     let blocks = logbench::bzip2_blocks::find_magics(&bytes).len() - 1;
     assert!(blocks >= 50, "{blocks} blocks");
     assert_every_strategy_gives(&bytes, reference(&text, b"cpu_usage"), &[1, 2, 3, 8]);
+}
+
+#[test]
+fn hundreds_of_blocks_slide_through_the_parallel_window_at_every_thread_count() {
+    let text = varied_text(1_300_000);
+    let bytes = bz2_level_1(&text);
+    let blocks = logbench::bzip2_blocks::find_magics(&bytes).len() - 1;
+    assert!(blocks >= 300, "{blocks} blocks");
+    let expected = reference(&text, b"cpu_usage");
+    let parallel = STRATEGIES.iter().find(|s| s.name == "parallel").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many-blocks.log.bz2");
+    std::fs::write(&path, &bytes).unwrap();
+    // 4 KiB buffers read 64 KiB ahead: the window slides hundreds of times.
+    for buffer in [4096, logbench::strategy::DEFAULT_BUFFER_SIZE] {
+        for threads in [1, 2, 3] {
+            let query = Query::default()
+                .with_buffer_size(buffer)
+                .with_threads(threads);
+            let got = (parallel.run)(Input::open(&path).unwrap(), &query).unwrap();
+            assert_eq!(got, expected, "buffer {buffer}, {threads} threads");
+        }
+    }
 }
 
 #[test]
