@@ -233,7 +233,7 @@ fn scan_pipelined(
     // `move`: the decoding closure runs on a pool thread and owns the receiver.
     pool.scope(move |scope| -> Result<()> {
         for sequence in 0.. {
-            let mut buffer = next_free(&free_rx);
+            let mut buffer = receive_helping(&free_rx);
             if !blocks.fill(&mut decoder, &mut buffer)? {
                 return Ok(());
             }
@@ -257,12 +257,13 @@ fn scan_pipelined(
         .fold(Answer::new(), |whole, (_, part)| whole.merge(part)))
 }
 
-/// Wait for a recycled buffer, running queued scans meanwhile (with one thread,
-/// the decoder's thread is the only one that can run them).
-fn next_free(free: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
+/// Wait for a message (a recycled buffer, a decoded block), running queued
+/// pool work meanwhile: with one thread, the waiting thread is the only one
+/// that can run it.
+fn receive_helping<T>(channel: &mpsc::Receiver<T>) -> T {
     loop {
-        match free.try_recv() {
-            Ok(buffer) => return buffer,
+        match channel.try_recv() {
+            Ok(message) => return message,
             Err(TryRecvError::Empty) => {
                 if rayon::yield_now() != Some(rayon::Yield::Executed) {
                     std::thread::yield_now();
@@ -314,10 +315,14 @@ impl LineBlocks {
 /// the default buffer size): enough blocks for every worker several times over.
 const READ_AHEAD_BUFFERS: usize = 16;
 
-/// bzip2 regular file: frame its blocks over a sliding window, decode them in
-/// parallel batches of `4 × threads`, stitch lines across blocks in order.
-/// `None` if the framing does not hold (the caller then decodes serially,
-/// which gives the answer or the precise error); `Err` only for a failed read.
+/// bzip2 regular file: frame its blocks over a sliding window on this thread,
+/// decode and scan each on the pool as soon as it is framed (at most
+/// `4 × threads` in flight, so no worker waits for a batch to finish), and
+/// stitch lines across blocks in order as the pieces come back. Each block's
+/// CRC is checked by its decoder; the stream's combined CRC is checked here
+/// from the CRCs the blocks store. `None` if the framing does not hold or a
+/// block fails (the caller then decodes serially, which gives the answer or
+/// the precise error); `Err` only for a failed read.
 fn scan_bzip2_blocks(
     file: &File,
     name: &str,
@@ -325,82 +330,104 @@ fn scan_bzip2_blocks(
     ahead: usize,
     needle: &Needle,
 ) -> Result<Option<Answer>> {
-    let batch_len = 4 * pool.current_num_threads();
+    let (done_tx, done_rx) = mpsc::channel::<Decoded>();
+    // `move`: the framing runs on a pool thread and owns the channel; it hands
+    // the receiver back, and the last sender is gone once the scope has ended.
+    let (framed, done_rx, mut order) = pool.scope(move |scope| {
+        let mut order = InOrder::default();
+        let framed = frame_and_spawn(scope, file, ahead, needle, &done_tx, &done_rx, &mut order)
+            .map_err(|e| Error::read(name, e));
+        (framed, done_rx, order)
+    });
+    for decoded in done_rx {
+        order.accept(decoded, needle);
+    }
+    Ok((framed? && !order.failed).then(|| order.stitch.finish(needle.metric())))
+}
+
+/// A decoded block's place in the file and what it contributes (`None`: it
+/// failed to decode).
+type Decoded = (usize, Option<Piece>);
+
+/// Frame the file's blocks and spawn a decode for each on `scope` (a pool
+/// thread), keeping at most `4 × threads` in flight; `false` if the framing or
+/// a stream CRC fails.
+fn frame_and_spawn<'scope>(
+    scope: &rayon::Scope<'scope>,
+    file: &File,
+    ahead: usize,
+    needle: &'scope Needle,
+    done_tx: &mpsc::Sender<Decoded>,
+    done_rx: &mpsc::Receiver<Decoded>,
+    order: &mut InOrder,
+) -> std::io::Result<bool> {
+    let limit = 4 * rayon::current_num_threads();
     let (mut window, mut framer) = (Window::new(), Framer::new());
-    let mut batch = Vec::with_capacity(batch_len);
-    let mut stitch = Stitch::default();
-    let mut stream_crc = 0u32;
+    let (mut stream_crc, mut sent) = (0u32, 0usize);
     loop {
         let Ok(frame) = framer.next(&window) else {
-            return Ok(None);
+            return Ok(false);
         };
-        if let Frame::Block { level, start, end } = frame {
-            batch.push((level, start, end));
-            if batch.len() < batch_len {
-                continue;
-            }
-        }
-        // Decode what is framed before the window moves on or a CRC is checked.
-        match decode_batch(&window, &batch, pool, needle, &mut stitch) {
-            Some(crcs) => stream_crc = crcs.fold(stream_crc, |c, crc| c.rotate_left(1) ^ crc),
-            None => return Ok(None),
-        }
-        batch.clear();
         match frame {
-            Frame::Block { .. } => {}
+            Frame::Block { level, start, end } => {
+                while sent - order.received >= limit {
+                    order.accept(receive_helping(done_rx), needle);
+                }
+                // The block is copied out, so the window may slide on.
+                let wrapped = window.wrap_block(level, start, end);
+                stream_crc = stream_crc.rotate_left(1) ^ window.block_crc(start);
+                let (done, sequence) = (done_tx.clone(), sent);
+                scope.spawn(move |_| {
+                    let _ = done.send((sequence, decode_block(&wrapped, needle)));
+                });
+                sent += 1;
+            }
             Frame::StreamEnd { stored_crc } => {
                 if std::mem::take(&mut stream_crc) != stored_crc {
-                    return Ok(None);
+                    return Ok(false);
                 }
             }
-            Frame::Done => return Ok(Some(stitch.finish(needle.metric()))),
-            Frame::NeedMore => pool
-                .install(|| {
-                    window.advance(framer.needed_from(), ahead, |at, buf| file.read_at(buf, at))
-                })
-                .map_err(|e| Error::read(name, e))?,
+            Frame::Done => return Ok(true),
+            Frame::NeedMore => {
+                window.advance(framer.needed_from(), ahead, |at, buf| file.read_at(buf, at))?
+            }
         }
     }
 }
 
-/// Decode a batch of blocks on the pool and fold them into `stitch` in
-/// order; their CRCs (for the stream's combined CRC), or `None` if one fails.
-fn decode_batch(
-    window: &Window,
-    batch: &[(u8, u64, u64)],
-    pool: &rayon::ThreadPool,
-    needle: &Needle,
-    stitch: &mut Stitch,
-) -> Option<impl Iterator<Item = u32>> {
-    let pieces: Vec<Option<(u32, Piece)>> = pool.install(|| {
-        batch
-            .par_iter()
-            .map(|&(level, start, end)| decode_block(window, level, start, end, needle))
-            .collect()
-    });
-    let pieces = pieces.into_iter().collect::<Option<Vec<_>>>()?;
-    let mut crcs = Vec::with_capacity(pieces.len());
-    for (crc, piece) in pieces {
-        crcs.push(crc);
-        stitch.push(piece, needle.metric());
-    }
-    Some(crcs.into_iter())
+/// Decoded blocks arrive in any order; they are stitched in file order.
+#[derive(Default)]
+struct InOrder {
+    stitch: Stitch,
+    waiting: std::collections::BTreeMap<usize, Piece>,
+    received: usize,
+    next: usize,
+    failed: bool,
 }
 
-/// Decode one block (its CRC is checked by the decoder) and scan its whole lines.
-fn decode_block(
-    window: &Window,
-    level: u8,
-    start: u64,
-    end: u64,
-    needle: &Needle,
-) -> Option<(u32, Piece)> {
-    let wrapped = window.wrap_block(level, start, end);
+impl InOrder {
+    fn accept(&mut self, (sequence, piece): Decoded, needle: &Needle) {
+        self.received += 1;
+        let Some(piece) = piece else {
+            self.failed = true;
+            return;
+        };
+        self.waiting.insert(sequence, piece);
+        while let Some(piece) = self.waiting.remove(&self.next) {
+            self.stitch.push(piece, needle.metric());
+            self.next += 1;
+        }
+    }
+}
+
+/// Decode one block, wrapped as a one-block stream (its CRC is checked by the
+/// decoder), and scan its whole lines; `None` if it does not decode.
+fn decode_block(wrapped: &[u8], needle: &Needle) -> Option<Piece> {
     let mut text = Vec::new();
-    bzip2::read::BzDecoder::new(&wrapped[..])
+    bzip2::read::BzDecoder::new(wrapped)
         .read_to_end(&mut text)
         .ok()?;
-    Some((window.block_crc(start), Piece::split(text, needle)))
+    Some(Piece::split(text, needle))
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
