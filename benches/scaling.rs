@@ -3,14 +3,14 @@
 //! of the same format (not re-measured here, to keep the suite within budget);
 //! `logbench report` sets them side by side.
 //!
-//! Quick run: `LOGBENCH_LINES=200000 cargo bench --bench scaling -- 'scaling-bz2/'`.
+//! Quick run: `LOGBENCH_LINES=200000 cargo bench -- 'scaling-bz2/'`.
 
-mod common;
+use crate::common;
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use data_gen::Mix;
 use logbench::strategy;
 use logbench::{Format, Query};
@@ -32,9 +32,9 @@ fn scaling(c: &mut Criterion) {
         group.sample_size(10);
         group.warm_up_time(Duration::from_secs(1));
         group.measurement_time(Duration::from_secs(if data.format == Format::Bzip2 {
-            15
-        } else {
             5
+        } else {
+            3
         }));
         group.throughput(Throughput::Bytes(data.text_bytes));
         for threads in thread_counts() {
@@ -53,4 +53,3 @@ criterion_group! {
     config = common::flame::criterion();
     targets = scaling
 }
-criterion_main!(benches);

@@ -6,14 +6,14 @@
 //! with `logbench profile` (the probe view).
 //!
 //! Raw input only: on compressed input every row just adds the decoder's time.
-//! Quick run: `LOGBENCH_LINES=200000 cargo bench --bench stages`.
+//! Quick run: `LOGBENCH_LINES=200000 cargo bench -- stages/`.
 
-mod common;
+use crate::common;
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use data_gen::Mix;
 use logbench::profile::Off;
 use logbench::strategy::naive_regex::{run_stages, upto};
@@ -28,7 +28,7 @@ fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
+    group.measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Bytes(data.text_bytes));
     group.bench_function("1-decode", |b| {
         b.iter(|| black_box(run_stages::<{ upto::DECODE }, _>(data.open(), &query, &Off).unwrap()))
@@ -50,4 +50,3 @@ criterion_group! {
     config = common::flame::criterion();
     targets = stages
 }
-criterion_main!(benches);

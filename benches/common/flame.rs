@@ -4,7 +4,7 @@
 //! criterion's `Profiler` trait implemented over pprof directly: sample the
 //! process while criterion runs the benchmark, then write
 //! `target/criterion/<group>/<bench>/profile/flamegraph.svg`.
-//! Run: `cargo bench --bench ladder -- --profile-time 10 'raw/naive-regex'`.
+//! Run: `cargo bench -- --profile-time 10 'raw/naive-regex'`.
 
 use std::fs::File;
 use std::path::Path;
