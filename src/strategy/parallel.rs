@@ -43,7 +43,7 @@ use crate::scan::{self, Needle};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "parallel",
-    description: "all cores: raw files cut at line starts and read with pread; compressed input decoded on one thread while the others scan",
+    description: "all cores: raw files cut at line starts (pread), bzip2 files decoded block-parallel, gzip and pipes decoded on one thread while the others scan",
     run,
     profile: None,
 };
@@ -372,6 +372,9 @@ fn frame_and_spawn<'scope>(
             Frame::Block { level, start, end } => {
                 while sent - order.received >= limit {
                     order.accept(receive_helping(done_rx), needle);
+                }
+                if order.failed {
+                    return Ok(false); // no use framing the rest
                 }
                 // The block is copied out, so the window may slide on.
                 let wrapped = window.wrap_block(level, start, end);
