@@ -87,8 +87,11 @@ fn a_100_mb_line_costs_memory_in_proportion_to_the_line_in_every_strategy() {
 
 #[test]
 fn streaming_rungs_and_parallel_stay_flat_as_compressed_files_grow() {
+    // Both sizes are past the steady state: the small file already fills the
+    // block-parallel rung's 4 MiB compressed read-ahead (bzip2 -9 keeps these
+    // logs at about 3.2 bytes a line). A file held whole would add 14 MiB.
     let dir = TempDir::new().unwrap();
-    let (small, large) = (250_000, 2_000_000);
+    let (small, large) = (1_500_000, 6_000_000);
     let files = |lines: u64| {
         let text = seed_text(lines);
         [
@@ -113,7 +116,7 @@ fn streaming_rungs_and_parallel_stay_flat_as_compressed_files_grow() {
         }
     }
     // The check can see growth: the baseline keeps every value (8 bytes each,
-    // 1.75 M more of them here, 13 MiB and more with the Vec's doubling slack).
+    // 4.5 M more of them here, 34 MiB and more with the Vec's doubling slack).
     let grown = peak(&larges[0], "naive-regex") - peak(&smalls[0], "naive-regex");
-    assert!(grown > 12.0, "naive-regex grew only {grown:.1} MiB");
+    assert!(grown > 30.0, "naive-regex grew only {grown:.1} MiB");
 }
