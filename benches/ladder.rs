@@ -13,7 +13,6 @@ use std::time::Duration;
 use common::DataSet;
 use criterion::{Criterion, Throughput, criterion_group};
 use data_gen::Mix;
-use logbench::strategy::DEFAULT_BUFFER_SIZE;
 use logbench::{Format, Query, STRATEGIES, Strategy};
 
 /// Sample counts and times per format, chosen so the whole suite fits in its
@@ -37,16 +36,10 @@ fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet, rungs: &[&Str
     let mut group = c.benchmark_group(format!("{prefix}{}", data.format));
     configure(&mut group, data.format);
     group.throughput(Throughput::Bytes(data.text_bytes));
-    data.verify_floor();
-    group.bench_function("floor", |b| {
-        b.iter(|| {
-            black_box(logbench::floor::count_newlines(data.open(), DEFAULT_BUFFER_SIZE).unwrap())
-        })
-    });
+    group.bench_function("floor", |b| b.iter(|| black_box(data.floor_checked())));
     for &strategy in rungs {
-        data.verify(strategy, &query);
         group.bench_function(strategy.name, |b| {
-            b.iter(|| black_box((strategy.run)(data.open(), &query).unwrap()))
+            b.iter(|| black_box(data.run_checked(strategy, &query)))
         });
     }
     group.finish();

@@ -39,9 +39,8 @@ fn scaling(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(data.text_bytes));
         for threads in thread_counts() {
             let query = Query::default().with_threads(threads);
-            data.verify(parallel, &query);
             group.bench_with_input(BenchmarkId::new("parallel", threads), &query, |b, query| {
-                b.iter(|| black_box((parallel.run)(data.open(), query).unwrap()))
+                b.iter(|| black_box(data.run_checked(parallel, query)))
             });
         }
         group.finish();
