@@ -414,6 +414,21 @@ mod tests {
         assert_eq!(answer.first_malformed, Some(3));
     }
 
+    /// Call `check` with every string of 1 to `max_len` bytes over `alphabet`.
+    fn every_string(alphabet: &[u8], max_len: u32, mut check: impl FnMut(&[u8])) {
+        let mut text = Vec::new();
+        for len in 1..=max_len {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                check(&text);
+            }
+        }
+    }
+
     #[test]
     fn judge_agrees_with_classify_on_every_short_line() {
         // Every line of up to 5 bytes over an alphabet that hits each branch,
@@ -421,23 +436,15 @@ mod tests {
         let alphabet = b"01,m-+\xff";
         for metric in [&b"m"[..], b"m0", b"", b"m,", b"0"] {
             let wanted = Wanted::new(metric);
-            let mut line = Vec::new();
-            for len in 1..=5u32 {
-                for mut code in 0..alphabet.len().pow(len) {
-                    line.clear();
-                    for _ in 0..len {
-                        line.push(alphabet[code % alphabet.len()]);
-                        code /= alphabet.len();
-                    }
-                    let expected = match classify(&line) {
-                        Line::Blank => unreachable!("no blank line is generated"),
-                        Line::Record { metric: m, value } if m == metric => Verdict::Wanted(value),
-                        Line::Record { .. } => Verdict::Other,
-                        Line::Malformed => Verdict::Malformed,
-                    };
-                    assert_eq!(judge(&line, wanted), expected, "{line:?} for {metric:?}");
-                }
-            }
+            every_string(alphabet, 5, |line| {
+                let expected = match classify(line) {
+                    Line::Blank => unreachable!("no blank line is generated"),
+                    Line::Record { metric: m, value } if m == metric => Verdict::Wanted(value),
+                    Line::Record { .. } => Verdict::Other,
+                    Line::Malformed => Verdict::Malformed,
+                };
+                assert_eq!(judge(line, wanted), expected, "{line:?} for {metric:?}");
+            });
         }
     }
 
@@ -448,24 +455,16 @@ mod tests {
         let alphabet = b"01,m-+\r\n";
         let wanted = Wanted::new(b"m");
         let mut accepted = 0;
-        let mut text = Vec::new();
-        for len in 1..=7u32 {
-            for mut code in 0..alphabet.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.push(alphabet[code % alphabet.len()]);
-                    code /= alphabet.len();
-                }
-                let Some((value, length)) = wanted_line(&text, wanted) else {
-                    continue;
-                };
-                accepted += 1;
-                assert_eq!(text[length - 1], b'\n', "{text:?}");
-                let line = &text[..length - 1];
-                assert!(!line.contains(&b'\n'), "{text:?}");
-                assert_eq!(classify(line), record("m", value), "{text:?}");
-            }
-        }
+        every_string(alphabet, 7, |text| {
+            let Some((value, length)) = wanted_line(text, wanted) else {
+                return;
+            };
+            accepted += 1;
+            assert_eq!(text[length - 1], b'\n', "{text:?}");
+            let line = &text[..length - 1];
+            assert!(!line.contains(&b'\n'), "{text:?}");
+            assert_eq!(classify(line), record("m", value), "{text:?}");
+        });
         // And it does accept the common shapes (with and without CRLF, signs).
         assert!(accepted > 30, "only {accepted} accepted");
         assert_eq!(wanted_line(b"1,m,5\n", wanted), Some((5, 6)));
