@@ -15,6 +15,7 @@
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
 //! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
+//! - [`template`]: the fast path's whole-prefix shape check, 16 bytes at a time.
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
 //!   the same signature, listed in a registry.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
@@ -40,6 +41,7 @@ pub mod report;
 pub mod scan;
 pub mod strategy;
 pub mod swar;
+pub mod template;
 
 pub use answer::Answer;
 pub use error::{Error, Result};

@@ -12,6 +12,7 @@ use memchr::memchr;
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::line;
+use crate::template::Template;
 
 /// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
 /// without one is a line too (the caller passes it only at the end of input).
@@ -168,12 +169,13 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let mut line_start = 0;
     let mut block = 0;
     let mut run = FastRun::default();
-    let mut epoch = 10; // the case study's; corrected by the first line that differs
+    // The case study's epoch length; corrected by the first line that differs.
+    let mut shape = Shape::new(10, &words, &needle.metric);
     while block + 64 <= fast_end {
         let mut newlines = mask64(text, block, b'\n');
         while newlines != 0 {
             let end = block + newlines.trailing_zeros() as usize;
-            match fast_record(text, line_start, end, &words, &mut epoch) {
+            match fast_record(text, line_start, end, &words, &mut shape) {
                 Some(value) => run.add(value),
                 None => {
                     // Line numbers must stay in order for `first_malformed`.
@@ -192,7 +194,6 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
 
 /// Records taken by a fast path since the last flush, kept in registers
 /// rather than in the `Answer` behind a reference.
-#[derive(Default)]
 struct FastRun {
     count: u64,
     sum: i128,
@@ -200,12 +201,21 @@ struct FastRun {
     max: i64,
 }
 
+impl Default for FastRun {
+    /// Empty: `min` and `max` start at the far ends so the first value sets both.
+    fn default() -> Self {
+        FastRun {
+            count: 0,
+            sum: 0,
+            min: i64::MAX,
+            max: i64::MIN,
+        }
+    }
+}
+
 impl FastRun {
     #[inline(always)]
     fn add(&mut self, value: i64) {
-        if self.count == 0 {
-            (self.min, self.max) = (value, value);
-        }
         self.count += 1;
         self.sum += i128::from(value);
         self.min = self.min.min(value);
@@ -221,30 +231,77 @@ impl FastRun {
     }
 }
 
+/// The layout the fast path expects next: the epoch length seen last and, where
+/// it fits, the SSE2 [`Template`] for that length and the metric asked for.
+struct Shape {
+    epoch: usize,
+    template: Option<Template>,
+    /// `METRIC,`, from which a template for another epoch length is built.
+    literal: Vec<u8>,
+}
+
+impl Shape {
+    fn new(epoch: usize, words: &NeedleWords, metric: &[u8]) -> Shape {
+        let mut literal = metric.to_vec();
+        literal.push(b',');
+        debug_assert_eq!(literal.len(), words.len);
+        Shape {
+            epoch,
+            template: Template::new(epoch, &literal),
+            literal,
+        }
+    }
+
+    fn set_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
+        self.template = Template::new(epoch, &self.literal);
+    }
+}
+
 /// The value of the line `text[start..end]` if it is a record of the needle's
 /// metric in the common shape. Needs `FAST_SLACK` bytes of text after `start`.
 ///
 /// Consecutive lines nearly always have the same epoch length, so the length
-/// seen last (`epoch`) is tried first: with it known, every load address is
+/// seen last (`shape`) is tried first: with it known, every load address is
 /// known before any byte is examined, and the checks are a handful of
-/// independent word operations. Only when that fails is the epoch measured.
+/// independent vector or word operations. Only when that fails is the epoch
+/// measured, and the shape changed if the line has another length.
 #[inline(always)]
 fn fast_record(
     text: &[u8],
     start: usize,
     end: usize,
     needle: &NeedleWords,
-    epoch: &mut usize,
+    shape: &mut Shape,
 ) -> Option<i64> {
-    if let Some(value) = record_with_epoch(text, start, end, needle, *epoch) {
-        return Some(value);
-    }
-    let measured = epoch_length(text, start);
-    if measured == *epoch || !(1..=15).contains(&measured) {
+    let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
+        .try_into()
+        .expect("FAST_SLACK bytes");
+    let value = match &shape.template {
+        Some(template) => template.value(window, end - start),
+        None => record_with_epoch(window, end - start, needle, shape.epoch),
+    };
+    value.or_else(|| fast_record_reshaped(window, end - start, needle, shape))
+}
+
+/// The line did not fit the expected shape: if its epoch has another length,
+/// expect that length from now on and try the line again.
+#[inline(never)]
+fn fast_record_reshaped(
+    window: &[u8; FAST_SLACK],
+    length: usize,
+    needle: &NeedleWords,
+    shape: &mut Shape,
+) -> Option<i64> {
+    let measured = epoch_length(window, 0);
+    if measured == shape.epoch || !(1..=15).contains(&measured) {
         return None;
     }
-    *epoch = measured;
-    record_with_epoch(text, start, end, needle, measured)
+    shape.set_epoch(measured);
+    match &shape.template {
+        Some(template) => template.value(window, length),
+        None => record_with_epoch(window, length, needle, shape.epoch),
+    }
 }
 
 /// Leading ASCII digits at `start`, up to 16.
@@ -269,24 +326,22 @@ fn low_lanes(n: usize) -> u64 {
     }
 }
 
-/// The value if `text[start..end]` is exactly `DIGITS{epoch},METRIC,[+-]DIGITS{1,8}`.
+/// The value if the line of `length` bytes at the start of `window` is exactly
+/// `DIGITS{epoch},METRIC,[+-]DIGITS{1,8}`: the SWAR check, for layouts too long
+/// for a [`Template`] and for machines without SSE2.
 ///
-/// All reads come from one 64-byte window at `start` (one bounds check); the
+/// All reads come from the 64-byte window (one bounds check, by the caller); the
 /// offsets are clamped to their valid ranges (epoch <= 15, `METRIC,` <= 32
 /// bytes, so the last read ends at byte 57 at most), which lets the compiler
 /// drop the per-read checks. The clamps never change a valid offset.
 #[inline(always)]
 fn record_with_epoch(
-    text: &[u8],
-    start: usize,
-    end: usize,
+    window: &[u8; FAST_SLACK],
+    length: usize,
     needle: &NeedleWords,
     epoch: usize,
 ) -> Option<i64> {
     use crate::swar::{non_digits, parse_digits};
-    let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
-        .try_into()
-        .expect("FAST_SLACK bytes");
     let word = |at: usize| u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
     let epoch = epoch & 15;
     let needle_len = needle.len.min(NEEDLE_MAX);
@@ -299,7 +354,7 @@ fn record_with_epoch(
     let sign = window[sign_at];
     let signed = usize::from(sign == b'-' || sign == b'+');
     let digits_at = sign_at + signed;
-    let digits = (end - start).wrapping_sub(digits_at); // huge if the line is too short
+    let digits = length.wrapping_sub(digits_at); // huge if the line is too short
     if epoch_bad != 0 || window[epoch] != b',' || !(1..=8).contains(&digits) {
         return None;
     }

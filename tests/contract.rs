@@ -241,3 +241,45 @@ proptest! {
         }
     }
 }
+
+/// Records of `metric` with epochs and values of many lengths, among hostile
+/// lines: long enough texts that the fast paths (which need 64-byte blocks
+/// and slack) run, and switch epoch length as they go.
+fn fast_path_text(metric: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let record = (
+        0u32..12,
+        0u64..u64::MAX,
+        -1_000_000_000i64..1_000_000_000,
+        0u8..4,
+    )
+        .prop_map(move |(epoch_digits, epoch, value, variant)| {
+            let epoch = epoch % 10u64.pow(epoch_digits) + 10u64.pow(epoch_digits) / 10;
+            let value = match variant {
+                0 => format!("{value}"),
+                1 => format!("{}", value % 1000),
+                2 => format!("+{:09}", value.unsigned_abs() % 100_000),
+                _ => format!("{value}\r"),
+            };
+            format!("{epoch},{metric},{value}").into_bytes()
+        });
+    proptest::collection::vec(prop_oneof![4 => record, 1 => hostile_line()], 0..300)
+        .prop_map(|lines| lines.join(&b'\n'))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The default buffer, so the fast paths run: the SSE2 template for a
+    /// short metric, the SWAR words for one too long for a template.
+    #[test]
+    fn fast_paths_match_the_reference(
+        (metric, text) in prop_oneof![Just("cpu_usage"), Just("m"), Just("a_metric_name_too_long_for_a_template")]
+            .prop_flat_map(|metric| (Just(metric), fast_path_text(metric))),
+    ) {
+        let expected = reference(&text, metric.as_bytes());
+        for s in STRATEGIES {
+            let got = (s.run)(logbench::Input::from_bytes("prop", text.clone()), &Query::new(metric)).unwrap();
+            prop_assert_eq!(got, expected, "{} for {}", s.name, metric);
+        }
+    }
+}

@@ -44,10 +44,23 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-/// The data set of `mix` in each of `formats`, made on first use.
+/// Lines for the groups that only need shares and ratios, not the case
+/// study's full size (the mixed set, the stage subtraction view): a fifth of
+/// [`lines`]. Their slowest benchmarks run the regex rung at least eleven
+/// times, so this keeps `cargo bench` within its time budget.
+pub fn short_lines() -> u64 {
+    (lines() / 5).max(1)
+}
+
+/// The data set of `mix` in each of `formats` at [`lines`], made on first use.
 pub fn data_sets(mix: Mix, formats: &[Format]) -> Vec<DataSet> {
+    data_sets_of(lines(), mix, formats)
+}
+
+/// The data set of `lines` lines of `mix` in each of `formats`, made on first use.
+pub fn data_sets_of(lines: u64, mix: Mix, formats: &[Format]) -> Vec<DataSet> {
     let spec = Spec {
-        lines: lines(),
+        lines,
         mix,
         ..Spec::default()
     };
