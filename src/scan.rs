@@ -27,7 +27,11 @@ pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
     let mut start = 0;
     while start < text.len() {
         let rest = &text[start..];
-        if let Some((value, length)) = line::wanted_line(rest, wanted) {
+        let record = match rest.first_chunk::<{ line::WINDOW }>() {
+            Some(window) => line::wanted_line_in(window, wanted),
+            None => line::wanted_line(rest, wanted),
+        };
+        if let Some((value, length)) = record {
             run.add(value);
             start += length;
             continue;
