@@ -216,44 +216,7 @@ pub fn judge(line: &[u8], wanted: Wanted<'_>) -> Verdict {
 /// value, no line end yet...), which the caller then judges in full.
 #[inline(always)]
 pub fn wanted_line(text: &[u8], wanted: Wanted<'_>) -> Option<(i64, usize)> {
-    if !wanted.can_match {
-        return None;
-    }
-    let epoch = text.iter().position(|byte| !byte.is_ascii_digit())?;
-    let metric = wanted.metric;
-    let metric_end = epoch + 1 + metric.len();
-    if epoch == 0
-        || text[epoch] != b','
-        || text.len() <= metric_end
-        || text[metric_end] != b','
-        || !same_bytes(&text[epoch + 1..metric_end], metric)
-    {
-        return None;
-    }
-    let (negative, digits_start) = match text.get(metric_end + 1) {
-        Some(b'-') => (true, metric_end + 2),
-        Some(b'+') => (false, metric_end + 2),
-        _ => (false, metric_end + 1),
-    };
-    let (mut magnitude, mut end) = (0i64, digits_start);
-    while let Some(&byte) = text.get(end) {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(digit));
-        end += 1;
-    }
-    // 1..=18 digits cannot overflow; longer values take the full parser.
-    if end == digits_start || end - digits_start > SAFE_DIGITS {
-        return None;
-    }
-    let length = match (text.get(end), text.get(end + 1)) {
-        (Some(b'\n'), _) => end + 1,
-        (Some(b'\r'), Some(b'\n')) => end + 2,
-        _ => return None,
-    };
-    Some((if negative { -magnitude } else { magnitude }, length))
+    wanted_record(text, |i| text.get(i).copied(), usize::MAX, wanted)
 }
 
 /// Bytes [`wanted_line_in`] reads from: every line it accepts lies inside.
@@ -269,36 +232,48 @@ pub const WINDOW: usize = 128;
 /// in full, so the answer is the same.
 #[inline(always)]
 pub fn wanted_line_in(window: &[u8; WINDOW], wanted: Wanted<'_>) -> Option<(i64, usize)> {
-    const EPOCH_MAX: usize = 40;
-    const METRIC_MAX: usize = 32;
-    let metric = wanted.metric;
-    if !wanted.can_match || metric.len() > METRIC_MAX {
+    // 40 + 1 + 32 + 1 + sign + 19 digits + `\r\n` < WINDOW: no index leaves it.
+    if wanted.metric.len() > 32 {
         return None;
     }
-    let at = |i: usize| window[i & (WINDOW - 1)];
+    wanted_record(window, |i| Some(window[i & (WINDOW - 1)]), 40, wanted)
+}
+
+/// The steps of [`wanted_line`], over bytes read through `byte` (`None` past
+/// the end of `text`), with the epoch scan stopped after `epoch_max` digits.
+#[inline(always)]
+fn wanted_record(
+    text: &[u8],
+    byte: impl Fn(usize) -> Option<u8>,
+    epoch_max: usize,
+    wanted: Wanted<'_>,
+) -> Option<(i64, usize)> {
+    if !wanted.can_match {
+        return None;
+    }
     let mut epoch = 0;
-    while epoch < EPOCH_MAX && at(epoch).is_ascii_digit() {
+    while epoch < epoch_max && byte(epoch).is_some_and(|b| b.is_ascii_digit()) {
         epoch += 1;
     }
-    let metric_end = epoch + 1 + metric.len(); // <= 73
+    let metric = wanted.metric;
+    let metric_end = epoch + 1 + metric.len();
     if epoch == 0
-        || at(epoch) != b','
-        || at(metric_end) != b','
-        || !same_bytes(&window[epoch + 1..metric_end], metric)
+        || byte(epoch) != Some(b',')
+        || byte(metric_end) != Some(b',')
+        || !same_bytes(&text[epoch + 1..metric_end], metric)
     {
         return None;
     }
-    let (negative, digits_start) = match at(metric_end + 1) {
-        b'-' => (true, metric_end + 2),
-        b'+' => (false, metric_end + 2),
+    let (negative, digits_start) = match byte(metric_end + 1) {
+        Some(b'-') => (true, metric_end + 2),
+        Some(b'+') => (false, metric_end + 2),
         _ => (false, metric_end + 1),
     };
     let (mut magnitude, mut end) = (0i64, digits_start);
     while end - digits_start <= SAFE_DIGITS {
-        let digit = at(end).wrapping_sub(b'0');
-        if digit > 9 {
+        let Some(digit) = byte(end).map(|b| b.wrapping_sub(b'0')).filter(|&d| d <= 9) else {
             break;
-        }
+        };
         // Wraps only on a 19th digit, and then the value is declined below.
         magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(digit));
         end += 1;
@@ -307,9 +282,9 @@ pub fn wanted_line_in(window: &[u8; WINDOW], wanted: Wanted<'_>) -> Option<(i64,
     if end == digits_start || end - digits_start > SAFE_DIGITS {
         return None;
     }
-    let length = match (at(end), at(end + 1)) {
-        (b'\n', _) => end + 1,
-        (b'\r', b'\n') => end + 2,
+    let length = match (byte(end), byte(end + 1)) {
+        (Some(b'\n'), _) => end + 1,
+        (Some(b'\r'), Some(b'\n')) => end + 2,
         _ => return None,
     };
     Some((if negative { -magnitude } else { magnitude }, length))
