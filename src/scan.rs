@@ -17,9 +17,10 @@ use crate::template::Template;
 /// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
 /// without one is a line too (the caller passes it only at the end of input).
 ///
-/// A record of the metric asked for is recognised in one pass that finds its
-/// line end too ([`line::wanted_line`]); any other line is found with `memchr`
-/// and judged in full, so each byte is read about once.
+/// A well-formed record, of the metric asked for or another, is recognised in
+/// one pass that finds its line end too ([`line::record_line`]); any other
+/// line is found with `memchr` and judged in full, so each byte is read about
+/// once.
 #[inline]
 pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
     let wanted = line::Wanted::new(metric);
@@ -28,11 +29,16 @@ pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
     while start < text.len() {
         let rest = &text[start..];
         let record = match rest.first_chunk::<{ line::WINDOW }>() {
-            Some(window) => line::wanted_line_in(window, wanted),
-            None => line::wanted_line(rest, wanted),
+            Some(window) => line::record_line_in(window, wanted),
+            None => line::record_line(rest, wanted),
         };
         if let Some((value, length)) = record {
-            run.add(value);
+            match value {
+                Some(value) => run.add(value),
+                // Only the line count: its place among the run's lines does
+                // not matter, nothing but `lines` changes.
+                None => answer.add_line(),
+            }
             start += length;
             continue;
         }
