@@ -174,8 +174,9 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
         return fold_lines(text, &needle.metric, answer);
     };
     let wanted = line::Wanted::new(&needle.metric);
-    // Lines that end before `fast_end` have FAST_SLACK bytes after their start.
-    let fast_end = text.len().saturating_sub(FAST_SLACK);
+    // Lines that end before `fast_end` have FAST_SLACK bytes after their start,
+    // and the WINDOW bytes memchr-split's one-pass check reads.
+    let fast_end = text.len().saturating_sub(FAST_SLACK.max(line::WINDOW));
     let mut line_start = 0;
     let mut block = 0;
     let mut run = FastRun::default();
@@ -185,13 +186,11 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
         let mut newlines = mask64(text, block, b'\n');
         while newlines != 0 {
             let end = block + newlines.trailing_zeros() as usize;
-            match fast_record(text, line_start, end, &words, &mut shape) {
+            match fast_record(text, line_start, end, &words, &shape) {
                 Some(value) => run.add(value),
-                None => {
-                    // Line numbers must stay in order for `first_malformed`.
-                    run.flush_into(answer);
-                    line::fold_line(answer, &text[line_start..end], wanted);
-                }
+                None => fold_line_as_memchr_split(
+                    text, line_start, end, wanted, &mut shape, &mut run, answer,
+                ),
             }
             line_start = end + 1;
             newlines &= newlines - 1;
@@ -200,6 +199,39 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     }
     run.flush_into(answer);
     fold_lines(&text[line_start..], &needle.metric, answer);
+}
+
+/// A line the fast path did not take, read as `memchr-split` reads it: the
+/// one-pass check (a record of another metric; of this one with another epoch
+/// length, after which the shape follows it; a signed, long or CRLF value),
+/// and the full grammar for anything else. Needs `line::WINDOW` bytes of text
+/// after `start`.
+#[inline(always)]
+fn fold_line_as_memchr_split(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    wanted: line::Wanted<'_>,
+    shape: &mut Shape,
+    run: &mut FastRun,
+    answer: &mut Answer,
+) {
+    let window = text[start..]
+        .first_chunk::<{ line::WINDOW }>()
+        .expect("WINDOW bytes before the fast path's end");
+    match line::record_line_in(window, wanted) {
+        Some((Some(value), _)) => {
+            run.add(value);
+            shape.follow(window);
+        }
+        // Only the line count: its place among the run's lines does not matter.
+        Some((None, _)) => answer.add_line(),
+        None => {
+            // Line numbers must stay in order for `first_malformed`.
+            run.flush_into(answer);
+            line::fold_line(answer, &text[start..end], wanted);
+        }
+    }
 }
 
 /// Records taken by a fast path since the last flush, kept in registers
@@ -262,9 +294,15 @@ impl Shape {
         }
     }
 
-    fn set_epoch(&mut self, epoch: usize) {
-        self.epoch = epoch;
-        self.template = Template::new(epoch, &self.literal);
+    /// A record of the metric that the shape missed starts `window`: if its
+    /// epoch has another length, expect that length from now on.
+    #[inline(never)]
+    fn follow(&mut self, window: &[u8]) {
+        let measured = epoch_length(window, 0);
+        if measured != self.epoch && (1..=15).contains(&measured) {
+            self.epoch = measured;
+            self.template = Template::new(measured, &self.literal);
+        }
     }
 }
 
@@ -272,45 +310,24 @@ impl Shape {
 /// metric in the common shape. Needs `FAST_SLACK` bytes of text after `start`.
 ///
 /// Consecutive lines nearly always have the same epoch length, so the length
-/// seen last (`shape`) is tried first: with it known, every load address is
-/// known before any byte is examined, and the checks are a handful of
-/// independent vector or word operations. Only when that fails is the epoch
-/// measured, and the shape changed if the line has another length.
+/// seen last (`shape`) is assumed: with it known, every load address is known
+/// before any byte is examined, and the checks are a handful of independent
+/// vector or word operations. A line of another length takes the slow path,
+/// which then changes the shape ([`Shape::follow`]).
 #[inline(always)]
 fn fast_record(
     text: &[u8],
     start: usize,
     end: usize,
     needle: &NeedleWords,
-    shape: &mut Shape,
+    shape: &Shape,
 ) -> Option<i64> {
     let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
         .try_into()
         .expect("FAST_SLACK bytes");
-    let value = match &shape.template {
+    match &shape.template {
         Some(template) => template.value(window, end - start),
         None => record_with_epoch(window, end - start, needle, shape.epoch),
-    };
-    value.or_else(|| fast_record_reshaped(window, end - start, needle, shape))
-}
-
-/// The line did not fit the expected shape: if its epoch has another length,
-/// expect that length from now on and try the line again.
-#[inline(never)]
-fn fast_record_reshaped(
-    window: &[u8; FAST_SLACK],
-    length: usize,
-    needle: &NeedleWords,
-    shape: &mut Shape,
-) -> Option<i64> {
-    let measured = epoch_length(window, 0);
-    if measured == shape.epoch || !(1..=15).contains(&measured) {
-        return None;
-    }
-    shape.set_epoch(measured);
-    match &shape.template {
-        Some(template) => template.value(window, length),
-        None => record_with_epoch(window, length, needle, shape.epoch),
     }
 }
 
