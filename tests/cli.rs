@@ -319,3 +319,27 @@ fn an_unreadable_file_names_it_and_exits_1() {
                 .and(predicate::str::contains("ermission denied")),
         );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_program_without_a_panic() {
+    // `logbench strategies | head -0`: the pipe is closed before anything is
+    // written, so the first write fails; like any Unix filter the program is
+    // ended by SIGPIPE, where Rust's default would panic in `println!`.
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_logbench"))
+        .arg("strategies")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+        "{:?}: {stderr}",
+        out.status
+    );
+}

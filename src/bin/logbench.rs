@@ -118,6 +118,7 @@ struct MeanArgs {
 }
 
 fn main() -> ExitCode {
+    die_quietly_on_closed_stdout();
     match Cli::parse().command {
         Command::Strategies => {
             for s in STRATEGIES {
@@ -351,5 +352,17 @@ fn report_error(args: &MeanArgs, file: &str, error: &Error) {
     if args.json {
         let record = serde_json::json!({ "file": file, "error": error.to_string() });
         println!("{record}");
+    }
+}
+
+/// `logbench mean big.log | head -1`: when the reader goes away, end the
+/// process the way every Unix filter does (SIGPIPE), instead of the Rust
+/// runtime's default of ignoring the signal, which turns the next `println!`
+/// into a panic ("failed printing to stdout: Broken pipe").
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: restoring a signal's default disposition at the start of `main`,
+    // before any thread exists; no handler runs our code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
