@@ -11,7 +11,7 @@
 //!   content, decode every stream, fail loudly on truncation or corruption.
 //! - [`bzip2_blocks`]: bzip2 framing (blocks at bit offsets, re-wrapped as
 //!   one-block streams) for block-parallel decoding.
-//! - [`line`]: the contract's record grammar, written once.
+//! - [`line`](mod@line): the contract's record grammar, written once.
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
 //! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.

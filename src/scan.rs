@@ -158,15 +158,16 @@ impl NeedleWords {
 }
 
 /// [`fold_lines`] with a fast path for the common shape of a record of the
-/// metric asked for: `DIGITS,METRIC,[+-]DIGITS\n` with a 1-15 digit epoch and
-/// a 1-8 digit value, checked and parsed eight bytes at a time.
+/// metric asked for: `DIGITS,METRIC,[+-]DIGITS\n` with the epoch length seen
+/// last and a 1-8 digit value, checked against an SSE2 [`Template`] (SWAR
+/// words where none fits) and the value parsed eight bytes at a time.
 ///
-/// Line ends are found eight bytes at a time too, independently of parsing, so
-/// the CPU can overlap the work on consecutive lines instead of waiting for one
-/// line's parse to learn where the next begins. Any line the fast path does not
-/// certainly recognise (another metric, a long field, CRLF, a malformed or blank
-/// line, the last `FAST_SLACK` bytes) takes the general path, so the answer is
-/// the same as [`fold_lines`] on every input.
+/// Line ends are found 64 bytes at a time, independently of parsing, so the CPU
+/// can overlap the work on consecutive lines instead of waiting for one line's
+/// parse to learn where the next begins. Any line the fast path does not take
+/// (another metric, another epoch length, a long field, CRLF, a malformed or
+/// blank line) is read as [`fold_lines`] reads it, and so are the last
+/// [`line::WINDOW`] bytes, so the answer is the same on every input.
 #[inline]
 pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     use crate::swar::mask64;
