@@ -167,7 +167,8 @@ impl NeedleWords {
 /// parse to learn where the next begins. Any line the fast path does not take
 /// (another metric, another epoch length, a long field, CRLF, a malformed or
 /// blank line) is read as [`fold_lines`] reads it, and so are the last
-/// [`line::WINDOW`] bytes, so the answer is the same on every input.
+/// [`line::WINDOW`] bytes and the rest of their 64-byte block (128 to 191
+/// bytes in all), so the answer is the same on every input.
 #[inline]
 pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     use crate::swar::mask64;

@@ -213,7 +213,57 @@ mod tests {
         assert!(Template::new(12, b"cpu_usage,").is_some());
     }
 
+    /// Near-records: an epoch of 1-12 digits, a metric that is the one asked
+    /// for or a near miss, and a value over digits, signs, `\r` and junk.
+    fn near_record(metric: &'static str) -> impl Strategy<Value = Vec<u8>> {
+        let near_misses = vec![
+            format!("{metric}_"),
+            metric[1..].to_owned(),
+            metric.to_uppercase(),
+        ];
+        let digits = || proptest::collection::vec(b'0'..=b'9', 1..10);
+        let value = prop_oneof![
+            3 => digits(),
+            1 => (prop_oneof![Just(b'-'), Just(b'+')], digits()).prop_map(|(sign, mut d)| { d.insert(0, sign); d }),
+            1 => proptest::collection::vec(prop_oneof![
+                4 => b'0'..=b'9',
+                1 => Just(b'-'), 1 => Just(b'+'), 1 => Just(b'\r'), 1 => Just(b','), 1 => any::<u8>()
+            ], 0..11),
+        ];
+        (
+            1usize..=12,
+            prop_oneof![3 => Just(metric.to_owned()), 1 => proptest::sample::select(near_misses)],
+            value,
+        )
+            .prop_map(|(epoch, metric, value)| {
+                let mut line = "7".repeat(epoch).into_bytes();
+                line.push(b',');
+                line.extend_from_slice(metric.as_bytes());
+                line.push(b',');
+                line.extend_from_slice(&value);
+                line
+            })
+    }
+
     proptest! {
+        /// Every layout up to the template's last lane (a 23-byte prefix and
+        /// an 8-digit value end at lane 31): the template answers exactly when
+        /// the grammar says the line is such a record.
+        #[test]
+        fn agrees_with_the_grammar_on_near_records(
+            (metric, line) in prop_oneof![Just("m"), Just("cpu_usage"), Just("abcdefghijk")]
+                .prop_flat_map(|metric| (Just(metric), near_record(metric))),
+            off_by in prop_oneof![4 => Just(0usize), 1 => Just(1), 1 => Just(2)],
+        ) {
+            prop_assume!(!line.contains(&b'\n'));
+            // Mostly the line's own epoch length, sometimes one off either way.
+            let epoch = (line.iter().take_while(|&&b| b == b'7').count() + off_by).saturating_sub(1).max(1);
+            let needle = format!("{metric},");
+            if let Some(t) = Template::new(epoch, needle.as_bytes()) {
+                prop_assert_eq!(t.value(&window(&line), line.len()), expected(&line, metric.as_bytes(), epoch));
+            }
+        }
+
         /// Any line over a hostile alphabet: the template answers exactly
         /// when the contract says the line is such a record.
         #[test]

@@ -13,7 +13,7 @@
 //! which cut every line with `memchr_iter` and then its fields with two more
 //! `memchr` calls, took 167 ms; this one takes 81 ms (floor 23 ms). A `memchr`
 //! call per 24-byte line costs more than the bytes it saves looking at.
-//! Reading each line from a fixed 128-byte window (`line::wanted_line_in`, no
+//! Reading each line from a fixed 128-byte window (`line::record_line_in`, no
 //! bounds checks) then cut 178 → 123 instructions a line (callgrind, 1M
 //! lines) and 62 → 46 ms a process (2-core Xeon, medians of 9). Reading other
 //! metrics' records in the same pass, instead of `memchr` and the full
