@@ -34,7 +34,7 @@ struct Args {
     /// Epoch of the first line.
     #[arg(long, default_value_t = data_gen::DEFAULT_START_EPOCH)]
     start_epoch: u64,
-    /// Output path [default: data/<mix>-<lines>.log(.bz2|.gz)].
+    /// Output path [default: data/MIX-LINES.log(.bz2|.gz)].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Compression threads. 1 writes one stream like bzip2/gzip; more writes
