@@ -218,7 +218,13 @@ pub fn judge(line: &[u8], wanted: Wanted<'_>) -> Verdict {
 /// which the caller then judges in full.
 #[inline(always)]
 pub fn record_line(text: &[u8], wanted: Wanted<'_>) -> Option<(Option<i64>, usize)> {
-    one_pass_record(text, |i| text.get(i).copied(), usize::MAX, wanted)
+    one_pass_record(
+        text,
+        |i| text.get(i).copied(),
+        usize::MAX,
+        usize::MAX,
+        wanted,
+    )
 }
 
 /// Bytes [`record_line_in`] reads from: every line it accepts lies inside.
@@ -238,7 +244,13 @@ pub fn record_line_in(window: &[u8; WINDOW], wanted: Wanted<'_>) -> Option<(Opti
     if wanted.metric.len() > FIELD_MAX {
         return None;
     }
-    one_pass_record(window, |i| Some(window[i & (WINDOW - 1)]), 40, wanted)
+    one_pass_record(
+        window,
+        |i| Some(window[i & (WINDOW - 1)]),
+        40,
+        FIELD_MAX,
+        wanted,
+    )
 }
 
 /// The longest metric [`record_line_in`] reads.
@@ -246,12 +258,13 @@ const FIELD_MAX: usize = 32;
 
 /// The steps of [`record_line`], over bytes read through `byte` (`None` past
 /// the end of `text`), with the epoch scan stopped after `epoch_max` digits
-/// and, where that is bounded, another metric's after [`FIELD_MAX`] bytes.
+/// and another metric's after `metric_max` bytes.
 #[inline(always)]
 fn one_pass_record(
     text: &[u8],
     byte: impl Fn(usize) -> Option<u8>,
     epoch_max: usize,
+    metric_max: usize,
     wanted: Wanted<'_>,
 ) -> Option<(Option<i64>, usize)> {
     let mut epoch = 0;
@@ -270,12 +283,7 @@ fn one_pass_record(
         return value_to_line_end(&byte, metric_end + 1)
             .map(|(value, length)| (Some(value), length));
     }
-    let longest = if epoch_max == usize::MAX {
-        usize::MAX
-    } else {
-        FIELD_MAX
-    };
-    other_metric_record(&byte, epoch, longest).map(|length| (None, length))
+    other_metric_record(&byte, epoch, metric_max).map(|length| (None, length))
 }
 
 /// The rest of [`one_pass_record`] for a line whose metric is not the one

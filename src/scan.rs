@@ -33,12 +33,7 @@ pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
             None => line::record_line(rest, wanted),
         };
         if let Some((value, length)) = record {
-            match value {
-                Some(value) => run.add(value),
-                // Only the line count: its place among the run's lines does
-                // not matter, nothing but `lines` changes.
-                None => answer.add_line(),
-            }
+            run.add_record(value, answer);
             start += length;
             continue;
         }
@@ -91,7 +86,8 @@ pub fn fold_stream(
 /// metric asked for, prepared for comparison in two 16-byte words.
 #[derive(Debug, Clone)]
 pub struct Needle {
-    metric: Vec<u8>,
+    /// `METRIC,`: the metric is all but its last byte.
+    literal: Vec<u8>,
     /// `None` when the fast path cannot be used for this metric (too long, or
     /// no line can be a record of it): every line takes the general path.
     words: Option<NeedleWords>,
@@ -133,15 +129,12 @@ impl Needle {
                 hi_mask: word(&mask[16..]),
             }
         });
-        Needle {
-            metric: metric.to_vec(),
-            words,
-        }
+        Needle { literal, words }
     }
 
     /// The metric asked for.
     pub fn metric(&self) -> &[u8] {
-        &self.metric
+        &self.literal[..self.literal.len() - 1]
     }
 }
 
@@ -173,9 +166,9 @@ impl NeedleWords {
 pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     use crate::swar::mask64;
     let Some(words) = needle.words else {
-        return fold_lines(text, &needle.metric, answer);
+        return fold_lines(text, needle.metric(), answer);
     };
-    let wanted = line::Wanted::new(&needle.metric);
+    let wanted = line::Wanted::new(needle.metric());
     // Lines that end before `fast_end` have FAST_SLACK bytes after their start,
     // and the WINDOW bytes memchr-split's one-pass check reads.
     let fast_end = text.len().saturating_sub(FAST_SLACK.max(line::WINDOW));
@@ -183,7 +176,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let mut block = 0;
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
-    let mut shape = Shape::new(10, &words, &needle.metric);
+    let mut shape = Shape::new(10, &needle.literal);
     while block + 64 <= fast_end {
         let mut newlines = mask64(text, block, b'\n');
         while newlines != 0 {
@@ -200,7 +193,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
         block += 64;
     }
     run.flush_into(answer);
-    fold_lines(&text[line_start..], &needle.metric, answer);
+    fold_lines(&text[line_start..], needle.metric(), answer);
 }
 
 /// A line the fast path did not take, read as `memchr-split` reads it: the
@@ -222,12 +215,12 @@ fn fold_line_as_memchr_split(
         .first_chunk::<{ line::WINDOW }>()
         .expect("WINDOW bytes before the fast path's end");
     match line::record_line_in(window, wanted) {
-        Some((Some(value), _)) => {
-            run.add(value);
-            shape.follow(window);
+        Some((value, _)) => {
+            run.add_record(value, answer);
+            if value.is_some() {
+                shape.follow(window);
+            }
         }
-        // Only the line count: its place among the run's lines does not matter.
-        Some((None, _)) => answer.add_line(),
         None => {
             // Line numbers must stay in order for `first_malformed`.
             run.flush_into(answer);
@@ -266,6 +259,18 @@ impl FastRun {
         self.max = self.max.max(value);
     }
 
+    /// A well-formed record from the one-pass check: its value if it is of
+    /// the metric asked for, or (`None`) only a line for another metric's.
+    /// That line goes straight to `answer`: its place among the run's lines
+    /// does not matter, since nothing but the line count changes.
+    #[inline(always)]
+    fn add_record(&mut self, value: Option<i64>, answer: &mut Answer) {
+        match value {
+            Some(value) => self.add(value),
+            None => answer.add_line(),
+        }
+    }
+
     #[inline(always)]
     fn flush_into(&mut self, answer: &mut Answer) {
         if self.count > 0 {
@@ -277,21 +282,19 @@ impl FastRun {
 
 /// The layout the fast path expects next: the epoch length seen last and, where
 /// it fits, the SSE2 [`Template`] for that length and the metric asked for.
-struct Shape {
+struct Shape<'a> {
     epoch: usize,
     template: Option<Template>,
-    /// `METRIC,`, from which a template for another epoch length is built.
-    literal: Vec<u8>,
+    /// The needle's `METRIC,`, from which a template for another epoch length
+    /// is built.
+    literal: &'a [u8],
 }
 
-impl Shape {
-    fn new(epoch: usize, words: &NeedleWords, metric: &[u8]) -> Shape {
-        let mut literal = metric.to_vec();
-        literal.push(b',');
-        debug_assert_eq!(literal.len(), words.len);
+impl<'a> Shape<'a> {
+    fn new(epoch: usize, literal: &'a [u8]) -> Shape<'a> {
         Shape {
             epoch,
-            template: Template::new(epoch, &literal),
+            template: Template::new(epoch, literal),
             literal,
         }
     }
@@ -303,7 +306,7 @@ impl Shape {
         let measured = epoch_length(window, 0);
         if measured != self.epoch && (1..=15).contains(&measured) {
             self.epoch = measured;
-            self.template = Template::new(measured, &self.literal);
+            self.template = Template::new(measured, self.literal);
         }
     }
 }
