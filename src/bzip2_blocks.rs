@@ -254,6 +254,47 @@ impl Window {
         let base_bit = self.base * 8;
         wrap_block(&self.data, level, start - base_bit, end - base_bit)
     }
+
+    /// The bytes holding the block at absolute bits `[start, end)`, copied out
+    /// so the window may slide on.
+    pub fn copy_block(&self, level: u8, start: u64, end: u64) -> OwnedBlock {
+        let first_byte = start / 8;
+        let from = (first_byte - self.base) as usize;
+        let to = (end.div_ceil(8) - self.base) as usize;
+        OwnedBlock {
+            bytes: self.data[from..to].to_vec(),
+            start: start - first_byte * 8,
+            end: end - first_byte * 8,
+            level,
+        }
+    }
+}
+
+/// A block's bytes with its bits `[start, end)` in them, of a stream of level
+/// `level`: what a worker thread decodes.
+#[derive(Debug, Clone)]
+pub struct OwnedBlock {
+    pub bytes: Vec<u8>,
+    pub start: u64,
+    pub end: u64,
+    pub level: u8,
+}
+
+impl OwnedBlock {
+    /// The block as [`crate::bzip2_decode`] takes it.
+    pub fn bits(&self) -> crate::bzip2_decode::BlockBits<'_> {
+        crate::bzip2_decode::BlockBits {
+            data: &self.bytes,
+            start: self.start,
+            end: self.end,
+            level: self.level,
+        }
+    }
+
+    /// The block as a one-block stream, for libbzip2.
+    pub fn wrapped(&self) -> Vec<u8> {
+        wrap_block(&self.bytes, self.level, self.start, self.end)
+    }
 }
 
 /// What [`Framer::next`] found, at absolute bit offsets of the file.

@@ -31,6 +31,7 @@
 
 pub mod answer;
 pub mod bzip2_blocks;
+pub mod bzip2_decode;
 pub mod error;
 pub mod floor;
 pub mod input;

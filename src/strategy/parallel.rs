@@ -25,6 +25,7 @@
 //!   already filled. At most `2 × threads` blocks exist at once, so memory
 //!   stays flat whatever the file size.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
@@ -35,7 +36,8 @@ use rayon::prelude::*;
 
 use super::{Query, Strategy};
 use crate::answer::Answer;
-use crate::bzip2_blocks::{Frame, Framer, Window};
+use crate::bzip2_blocks::{Frame, Framer, OwnedBlock, Window};
+use crate::bzip2_decode::BlockDecoder;
 use crate::error::{Error, Result};
 use crate::input::{Decoder, Format, Input};
 use crate::line;
@@ -377,11 +379,11 @@ fn frame_and_spawn<'scope>(
                     return Ok(false); // no use framing the rest
                 }
                 // The block is copied out, so the window may slide on.
-                let wrapped = window.wrap_block(level, start, end);
+                let block = window.copy_block(level, start, end);
                 stream_crc = stream_crc.rotate_left(1) ^ window.block_crc(start);
                 let (done, sequence) = (done_tx.clone(), sent);
                 scope.spawn(move |_| {
-                    let _ = done.send((sequence, decode_block(&wrapped, needle)));
+                    let _ = done.send((sequence, decode_block(&block, needle)));
                 });
                 sent += 1;
             }
@@ -423,14 +425,25 @@ impl InOrder {
     }
 }
 
-/// Decode one block, wrapped as a one-block stream (its CRC is checked by the
-/// decoder), and scan its whole lines; `None` if it does not decode.
-fn decode_block(wrapped: &[u8], needle: &Needle) -> Option<Piece> {
-    let mut text = Vec::new();
-    bzip2::read::BzDecoder::new(wrapped)
-        .read_to_end(&mut text)
-        .ok()?;
-    Some(Piece::split(text, needle))
+thread_local! {
+    /// Each worker's block decoder and text buffer, reused block after block.
+    static WORKSPACE: RefCell<(BlockDecoder, Vec<u8>)> = RefCell::default();
+}
+
+/// Decode one block and scan its whole lines; `None` if it does not decode.
+/// Our decoder ([`crate::bzip2_decode`]) goes first; a block it refuses goes
+/// to libbzip2 as a one-block stream (its CRC checked there too), so a rare
+/// valid block our decoder leaves alone costs time, never the answer.
+fn decode_block(block: &OwnedBlock, needle: &Needle) -> Option<Piece> {
+    WORKSPACE.with_borrow_mut(|(decoder, text)| {
+        text.clear();
+        if decoder.decode(block.bits(), text).is_err() {
+            bzip2::read::BzDecoder::new(&block.wrapped()[..])
+                .read_to_end(text)
+                .ok()?;
+        }
+        Some(Piece::split(text, needle))
+    })
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
@@ -449,11 +462,10 @@ enum Piece {
 }
 
 impl Piece {
-    fn split(text: Vec<u8>, needle: &Needle) -> Piece {
-        let (Some(first), Some(last)) =
-            (memchr::memchr(b'\n', &text), memchr::memrchr(b'\n', &text))
+    fn split(text: &[u8], needle: &Needle) -> Piece {
+        let (Some(first), Some(last)) = (memchr::memchr(b'\n', text), memchr::memrchr(b'\n', text))
         else {
-            return Piece::Inside(text);
+            return Piece::Inside(text.to_vec());
         };
         let mut middle = Answer::new();
         scan::fold_lines_fast(&text[first + 1..last + 1], needle, &mut middle);
