@@ -7,11 +7,13 @@
 //! byte. Files written by pbzip2, lbzip2 or `cat` hold several streams.
 //!
 //! Blocks are independent, so they can be decoded on different threads. This
-//! module finds them and re-wraps each as a one-block stream that any bzip2
-//! decoder accepts (the `bzip2recover` trick: for a single block the stream's
-//! combined CRC equals the block's CRC). The caller decodes the wrapped blocks
-//! with the `bzip2` crate, which verifies each block's CRC, and checks the
-//! original combined CRC with [`combine_crc`].
+//! module finds them and copies each out of the file ([`OwnedBlock`]). The
+//! caller decodes it with [`crate::bzip2_decode`], or, for a block that
+//! decoder refuses, re-wraps it as a one-block stream that any bzip2 decoder
+//! accepts (the `bzip2recover` trick: for a single block the stream's combined
+//! CRC equals the block's CRC) and hands it to the `bzip2` crate. Both verify
+//! each block's CRC; the caller checks the stream's combined CRC with
+//! [`combine_crc`].
 //!
 //! The magics can also occur by chance inside compressed data (about once per
 //! 2^48 bit positions). A false block magic splits a block in two and both

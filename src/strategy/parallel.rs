@@ -11,12 +11,14 @@
 //!   its end to finish its last line, however long.
 //! - **bzip2 regular files** are decoded block-parallel: [`crate::bzip2_blocks`]
 //!   frames every block at its bit offset over a sliding window of the file
-//!   (read with `pread`, 16 scan buffers ahead) and re-wraps each as a
-//!   one-block stream; workers decode and scan batches of `4 × threads`
-//!   blocks, and the lines that cross block (and stream) boundaries are
-//!   stitched in order. Every block CRC is checked by the decoder and every
-//!   stream's combined CRC here. Memory is the read-ahead, one open block and
-//!   the batch's text, whatever the file size. If the framing does not hold (a
+//!   (read with `pread`, 16 scan buffers ahead) and copies each out; workers
+//!   decode them with [`crate::bzip2_decode`] (libbzip2 for a block it
+//!   refuses) and scan them, at most `4 × threads` in flight, and the lines
+//!   that cross block (and stream) boundaries are stitched in order. Every
+//!   block CRC is checked by the decoder and every stream's combined CRC here.
+//!   Memory is the read-ahead, the blocks in flight and each worker's decoder
+//!   tables and text (about 9 bytes a byte of block: 8 MiB at level 9),
+//!   whatever the file size. If the framing does not hold (a
 //!   false magic inside compressed data, a truncated or corrupt file), the file
 //!   is decoded again from the start by the pipeline below, which gives the
 //!   answer or the precise error.
