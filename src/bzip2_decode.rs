@@ -673,7 +673,7 @@ mod tests {
 
     #[test]
     fn log_text_of_several_blocks_round_trips_at_every_level() {
-        let text = log_text(30_000); // ~720 kB: eight blocks at level 1
+        let text = log_text(40_000); // ~960 kB: a full block at level 9
         for level in [1, 5, 9] {
             let stream = bz2(&text, level);
             let full_blocks = text.len() / (level as usize * 100_000);
@@ -750,14 +750,18 @@ mod tests {
             for bit in start..end {
                 let mut bad = stream.clone();
                 bad[(bit / 8) as usize] ^= 0x80 >> (bit % 8);
-                let mut out = Vec::new();
+                // Text already there stays, whatever the verdict.
+                let mut out = b"before".to_vec();
                 let block = BlockBits {
                     data: &bad,
                     start,
                     end,
                     level: b'1',
                 };
-                match decoder.decode(block, &mut out) {
+                let verdict = decoder.decode(block, &mut out);
+                assert!(out.starts_with(b"before"));
+                let out = out.split_off(b"before".len());
+                match verdict {
                     Ok(_) => assert_eq!(Some(out), libbzip2(&bad, start, end), "bit {bit}"),
                     Err(_) => assert!(out.is_empty(), "bit {bit}: text left behind"),
                 }
@@ -805,6 +809,201 @@ mod tests {
             assert_eq!(fast.take(rank as u16), value);
             assert_eq!(fast.list[..], plain[..]);
         }
+    }
+
+    /// Writes bits most significant first.
+    #[derive(Default)]
+    struct Bits {
+        bytes: Vec<u8>,
+        len: u64,
+    }
+
+    impl Bits {
+        fn put(&mut self, value: u64, count: u32) {
+            for k in (0..count).rev() {
+                if self.len % 8 == 0 {
+                    self.bytes.push(0);
+                }
+                let bit = (value >> k) & 1;
+                *self.bytes.last_mut().unwrap() |= (bit as u8) << (7 - self.len % 8);
+                self.len += 1;
+            }
+        }
+    }
+
+    /// How a hand-built block departs from what bzip2 writes.
+    #[derive(Clone, Copy, Default)]
+    struct Quirks {
+        randomised: bool,
+        extra_selectors: u32,
+    }
+
+    /// A block of `text` (no four equal bytes in a row, at least one byte)
+    /// built by hand with Huffman code lengths `lengths(alphabet)` for both of
+    /// its two tables: what no bzip2 encoder writes (codes of 18-20 bits,
+    /// selectors past 18002) made to order. Returns the bytes and the block's
+    /// end bit.
+    fn hand_built_block(
+        text: &[u8],
+        lengths: impl Fn(usize) -> Vec<u8>,
+        quirks: Quirks,
+    ) -> (Vec<u8>, u64) {
+        let n = text.len();
+        let mut rows: Vec<usize> = (0..n).collect();
+        let rotation = |r: usize| {
+            text[r..]
+                .iter()
+                .chain(&text[..r])
+                .copied()
+                .collect::<Vec<u8>>()
+        };
+        rows.sort_by_key(|&r| rotation(r));
+        let origin = rows.iter().position(|&r| r == 0).unwrap();
+        let last: Vec<u8> = rows.iter().map(|&r| text[(r + n - 1) % n]).collect();
+        let mut in_use: Vec<u8> = text.to_vec();
+        in_use.sort_unstable();
+        in_use.dedup();
+        // Move-to-front, zero runs as RUNA/RUNB digits, then end of block.
+        let mut order: Vec<u8> = in_use.clone();
+        let (mut symbols, mut zeros) = (Vec::new(), 0usize);
+        let flush = |zeros: &mut usize, symbols: &mut Vec<u16>| {
+            while *zeros > 0 {
+                *zeros -= 1;
+                symbols.push((*zeros & 1) as u16);
+                *zeros >>= 1;
+            }
+        };
+        for byte in last {
+            let rank = order.iter().position(|&b| b == byte).unwrap();
+            if rank == 0 {
+                zeros += 1;
+                continue;
+            }
+            flush(&mut zeros, &mut symbols);
+            order.remove(rank);
+            order.insert(0, byte);
+            symbols.push(rank as u16 + 1);
+        }
+        flush(&mut zeros, &mut symbols);
+        let alphabet = in_use.len() + 2;
+        symbols.push(alphabet as u16 - 1);
+        let lengths = lengths(alphabet);
+        // Canonical codes, as the decoder assigns them.
+        let mut codes = vec![0u64; alphabet];
+        let mut next = 0u64;
+        for length in 1..=20u8 {
+            for s in (0..alphabet).filter(|&s| lengths[s] == length) {
+                codes[s] = next;
+                next += 1;
+            }
+            next <<= 1;
+        }
+        let mut out = Bits::default();
+        out.put(BLOCK_MAGIC, 48);
+        out.put(u64::from(BZIP2_CRC.checksum(text)), 32);
+        out.put(u64::from(quirks.randomised), 1);
+        out.put(origin as u64, 24);
+        let ranges: u64 = in_use.iter().fold(0, |m, &b| m | 0x8000 >> (b / 16));
+        out.put(ranges, 16);
+        for range in (0..16u8).filter(|r| ranges & (0x8000 >> r) != 0) {
+            let values = in_use
+                .iter()
+                .filter(|&&b| b / 16 == range)
+                .fold(0, |m, &b| m | 0x8000 >> (b % 16));
+            out.put(values, 16);
+        }
+        out.put(2, 3); // two tables
+        let selectors = symbols.len().div_ceil(50) as u32 + quirks.extra_selectors;
+        out.put(u64::from(selectors), 15);
+        for _ in 0..selectors {
+            out.put(0, 1); // table 0 every time
+        }
+        for _ in 0..2 {
+            let mut current = lengths[0];
+            out.put(u64::from(current), 5);
+            for &length in &lengths {
+                while current < length {
+                    out.put(0b10, 2);
+                    current += 1;
+                }
+                while current > length {
+                    out.put(0b11, 2);
+                    current -= 1;
+                }
+                out.put(0, 1);
+            }
+        }
+        for &symbol in &symbols {
+            let s = usize::from(symbol);
+            out.put(codes[s], u32::from(lengths[s]));
+        }
+        let end = out.len;
+        (out.bytes, end)
+    }
+
+    fn decode_hand_built(data: &[u8], end: u64) -> Result<Vec<u8>, BlockError> {
+        let mut text = Vec::new();
+        let block = BlockBits {
+            data,
+            start: 0,
+            end,
+            level: b'1',
+        };
+        BlockDecoder::new().decode(block, &mut text).map(|_| text)
+    }
+
+    /// Lengths 1, 2, 3 ... and then 20 for the rest: a prefix code (as many
+    /// steps as leave room for the rest) whose last symbols take the longest
+    /// code bzip2 allows.
+    fn up_to_twenty(alphabet: usize) -> Vec<u8> {
+        let steps = (1..20)
+            .rev()
+            .find(|&steps| alphabet - steps <= 1 << (20 - steps))
+            .unwrap();
+        (0..alphabet)
+            .map(|s| if s < steps { s as u8 + 1 } else { 20 })
+            .collect()
+    }
+
+    #[test]
+    fn twenty_bit_codes_decode_as_libbzip2_decodes_them() {
+        let text = b"the quick brown fox jumps over a lazy dog, 0123456789!";
+        let (data, end) = hand_built_block(text, up_to_twenty, Quirks::default());
+        assert_eq!(decode_hand_built(&data, end).unwrap(), text);
+        assert_eq!(libbzip2(&data, 0, end).unwrap(), text);
+    }
+
+    #[test]
+    fn selectors_past_what_a_block_needs_are_read_and_ignored() {
+        // lbzip2 may round the selector count up; libbzip2 1.0.8 reads the
+        // surplus and ignores it, and so do we.
+        let text = b"abcdefghijklmnopqrstuvwxyz";
+        let quirks = Quirks {
+            extra_selectors: 20_000,
+            ..Quirks::default()
+        };
+        let (data, end) = hand_built_block(text, up_to_twenty, quirks);
+        assert_eq!(decode_hand_built(&data, end).unwrap(), text);
+        assert_eq!(libbzip2(&data, 0, end).unwrap(), text);
+    }
+
+    #[test]
+    fn blocks_this_decoder_leaves_to_libbzip2_are_refused() {
+        let text = b"abcdefghijklmnopqrstuvwxyz";
+        let randomised = Quirks {
+            randomised: true,
+            ..Quirks::default()
+        };
+        let (data, end) = hand_built_block(text, up_to_twenty, randomised);
+        assert_eq!(
+            decode_hand_built(&data, end),
+            Err(BlockError::Unsupported("randomised block"))
+        );
+        let (data, end) = hand_built_block(text, |alphabet| vec![2; alphabet], Quirks::default());
+        assert_eq!(
+            decode_hand_built(&data, end),
+            Err(BlockError::Unsupported("over-subscribed Huffman code"))
+        );
     }
 
     proptest! {

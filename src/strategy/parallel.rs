@@ -27,7 +27,7 @@
 //!   already filled. At most `2 × threads` blocks exist at once, so memory
 //!   stays flat whatever the file size.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
@@ -429,23 +429,33 @@ impl InOrder {
 
 thread_local! {
     /// Each worker's block decoder and text buffer, reused block after block.
-    static WORKSPACE: RefCell<(BlockDecoder, Vec<u8>)> = RefCell::default();
+    /// A decode takes them out and puts them back, so no borrow is held while
+    /// it runs (were rayon ever to run another decode on this thread inside
+    /// one, that decode would start with empty ones rather than panic).
+    static WORKSPACE: Cell<(BlockDecoder, Vec<u8>)> = Cell::default();
 }
+
+/// Text capacity a worker keeps between blocks: a block of long runs can
+/// decode to ~46 MB, which is not worth holding on to.
+const KEPT_TEXT_CAPACITY: usize = 4 << 20;
 
 /// Decode one block and scan its whole lines; `None` if it does not decode.
 /// Our decoder ([`crate::bzip2_decode`]) goes first; a block it refuses goes
 /// to libbzip2 as a one-block stream (its CRC checked there too), so a rare
 /// valid block our decoder leaves alone costs time, never the answer.
 fn decode_block(block: &OwnedBlock, needle: &Needle) -> Option<Piece> {
-    WORKSPACE.with_borrow_mut(|(decoder, text)| {
-        text.clear();
-        if decoder.decode(block.bits(), text).is_err() {
-            bzip2::read::BzDecoder::new(&block.wrapped()[..])
-                .read_to_end(text)
-                .ok()?;
-        }
-        Some(Piece::split(text, needle))
-    })
+    let (mut decoder, mut text) = WORKSPACE.take();
+    text.clear();
+    let decoded = decoder.decode(block.bits(), &mut text).is_ok()
+        || bzip2::read::BzDecoder::new(&block.wrapped()[..])
+            .read_to_end(&mut text)
+            .is_ok();
+    let piece = decoded.then(|| Piece::split(&text, needle));
+    if text.capacity() > KEPT_TEXT_CAPACITY {
+        text = Vec::new();
+    }
+    WORKSPACE.set((decoder, text));
+    piece
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
