@@ -530,7 +530,8 @@ pub fn scaling_table(record: &Record) -> String {
          (table-driven Huffman decoding, the inverse BWT walked eight segments at a time), so one \
          thread of it can beat the libbzip2 floor. That is a faster decoder, not a parser \
          beating decompression. Ratios against the standard tools (`wc -l`, `pigz`, `bzip2`, \
-         `lbzip2`) come from `scripts/versus-tools.sh`, as whole processes.\n",
+         `lbzip2`) come from `scripts/versus-tools.sh`, as whole processes \
+         ([`versus-tools.txt`](versus-tools.txt)).\n",
     );
     out
 }
