@@ -116,14 +116,14 @@ pub fn combine_crc(block_crcs: impl IntoIterator<Item = u32>) -> u32 {
 }
 
 /// Writes bits most significant first, as bzip2 does.
-struct BitWriter {
+pub(crate) struct BitWriter {
     bytes: Vec<u8>,
     pending: u64,
     pending_bits: u32,
 }
 
 impl BitWriter {
-    fn with_capacity(bytes: usize) -> Self {
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
         BitWriter {
             bytes: Vec::with_capacity(bytes),
             pending: 0,
@@ -132,7 +132,7 @@ impl BitWriter {
     }
 
     /// Append the low `count` (<= 32) bits of `value`.
-    fn put(&mut self, value: u64, count: u32) {
+    pub(crate) fn put(&mut self, value: u64, count: u32) {
         debug_assert!(count <= 32);
         self.pending = (self.pending << count) | (value & ((1 << count) - 1));
         self.pending_bits += count;
@@ -142,8 +142,14 @@ impl BitWriter {
         }
     }
 
+    /// How many bits have been written.
+    #[cfg(test)]
+    pub(crate) fn bits(&self) -> u64 {
+        self.bytes.len() as u64 * 8 + u64::from(self.pending_bits)
+    }
+
     /// Pad the last byte with zero bits and return the bytes.
-    fn finish(mut self) -> Vec<u8> {
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         if self.pending_bits > 0 {
             let pad = 8 - self.pending_bits;
             self.put(0, pad);
@@ -249,12 +255,6 @@ impl Window {
     /// The CRC stored in the block starting at absolute bit `start`.
     pub fn block_crc(&self, start: u64) -> u32 {
         self.bits(start + MAGIC_BITS, 32)
-    }
-
-    /// [`wrap_block`] for a block at absolute bits `[start, end)`.
-    pub fn wrap_block(&self, level: u8, start: u64, end: u64) -> Vec<u8> {
-        let base_bit = self.base * 8;
-        wrap_block(&self.data, level, start - base_bit, end - base_bit)
     }
 
     /// The bytes holding the block at absolute bits `[start, end)`, copied out
@@ -442,11 +442,12 @@ impl Framer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::{Read, Write};
 
-    fn bz2(text: &[u8], level: u32) -> Vec<u8> {
+    /// `text` compressed by libbzip2 at `level` (1-9).
+    pub(crate) fn bz2(text: &[u8], level: u32) -> Vec<u8> {
         let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(level));
         encoder.write_all(text).unwrap();
         encoder.finish().unwrap()
@@ -551,7 +552,7 @@ mod tests {
         loop {
             match framer.next(&window)? {
                 Frame::Block { level, start, end } => {
-                    text.extend(decode(&window.wrap_block(level, start, end)).unwrap());
+                    text.extend(decode(&window.copy_block(level, start, end).wrapped()).unwrap());
                     crcs.push(window.block_crc(start));
                     blocks += 1;
                 }

@@ -783,15 +783,9 @@ impl<'a> BitReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bzip2_blocks::{Magic, find_magics};
+    use crate::bzip2_blocks::tests::bz2;
+    use crate::bzip2_blocks::{BitWriter, Magic, find_magics};
     use proptest::prelude::*;
-    use std::io::Write;
-
-    fn bz2(text: &[u8], level: u32) -> Vec<u8> {
-        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(level));
-        encoder.write_all(text).unwrap();
-        encoder.finish().unwrap()
-    }
 
     /// The blocks of a one-stream file, as (start, end) bit offsets.
     fn blocks(stream: &[u8]) -> Vec<(u64, u64)> {
@@ -1008,26 +1002,6 @@ mod tests {
         }
     }
 
-    /// Writes bits most significant first.
-    #[derive(Default)]
-    struct Bits {
-        bytes: Vec<u8>,
-        len: u64,
-    }
-
-    impl Bits {
-        fn put(&mut self, value: u64, count: u32) {
-            for k in (0..count).rev() {
-                if self.len % 8 == 0 {
-                    self.bytes.push(0);
-                }
-                let bit = (value >> k) & 1;
-                *self.bytes.last_mut().unwrap() |= (bit as u8) << (7 - self.len % 8);
-                self.len += 1;
-            }
-        }
-    }
-
     /// How a hand-built block departs from what bzip2 writes.
     #[derive(Clone, Copy, Default)]
     struct Quirks {
@@ -1095,8 +1069,9 @@ mod tests {
             }
             next <<= 1;
         }
-        let mut out = Bits::default();
-        out.put(BLOCK_MAGIC, 48);
+        let mut out = BitWriter::with_capacity(256);
+        out.put(BLOCK_MAGIC >> 24, 24);
+        out.put(BLOCK_MAGIC & 0xff_ffff, 24);
         out.put(u64::from(BZIP2_CRC.checksum(text)), 32);
         out.put(u64::from(quirks.randomised), 1);
         out.put(origin as u64, 24);
@@ -1134,8 +1109,8 @@ mod tests {
             let s = usize::from(symbol);
             out.put(codes[s], u32::from(lengths[s]));
         }
-        let end = out.len;
-        (out.bytes, end)
+        let end = out.bits();
+        (out.finish(), end)
     }
 
     fn decode_hand_built(data: &[u8], end: u64) -> Result<Vec<u8>, BlockError> {

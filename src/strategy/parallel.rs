@@ -17,7 +17,7 @@
 //!   that cross block (and stream) boundaries are stitched in order. Every
 //!   block CRC is checked by the decoder and every stream's combined CRC here.
 //!   Memory is the read-ahead, the blocks in flight and each worker's decoder
-//!   tables and text (about 9 bytes a byte of block: 8 MiB at level 9),
+//!   tables and text (about 8 bytes a byte of block: 7.2 MiB at level 9),
 //!   whatever the file size. If the framing does not hold (a
 //!   false magic inside compressed data, a truncated or corrupt file), the file
 //!   is decoded again from the start by the pipeline below, which gives the
