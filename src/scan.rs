@@ -120,6 +120,13 @@ struct NeedleWords {
 /// The longest `METRIC,` the fast path compares in registers.
 const NEEDLE_MAX: usize = 32;
 
+/// The fast path stops here (64 GiB into one buffer; the rest is read as
+/// `memchr-split` reads it), which bounds [`ShortRun`]'s sum.
+const FAST_TEXT_MAX: usize = match 1usize.checked_shl(36) {
+    Some(limit) => limit,
+    None => usize::MAX, // 32-bit: a buffer cannot reach the bound
+};
+
 /// Bytes that must follow a line's start for the fast path to read it without
 /// running off the text: epoch (16) + comma + needle (32) + sign + value word
 /// (8) + `\r\n`, rounded up.
@@ -166,15 +173,16 @@ impl NeedleWords {
 }
 
 /// [`fold_lines`] with a fast path for the common shape of a record of the
-/// metric asked for: `DIGITS,METRIC,[+-]DIGITS\n` with the epoch length seen
+/// metric asked for: `DIGITS,METRIC,DIGITS\n` with the epoch length seen
 /// last and a 1-8 digit value, checked against an SSE2 [`Template`] (SWAR
-/// words where none fits) and the value parsed eight bytes at a time.
+/// words where none fits, which also take a signed value) and the value
+/// parsed four or eight bytes at a time.
 ///
 /// Line ends are found 64 bytes at a time, independently of parsing, so the CPU
 /// can overlap the work on consecutive lines instead of waiting for one line's
 /// parse to learn where the next begins. Any line the fast path does not take
-/// (another metric, another epoch length, a long field, CRLF, a malformed or
-/// blank line) is read as [`fold_lines`] reads it, and so are the last
+/// (another metric, another epoch length, a long field, a signed value where
+/// the template is used, CRLF, a malformed or blank line) is read as [`fold_lines`] reads it, and so are the last
 /// [`line::WINDOW`] bytes and the rest of their 64-byte block (128 to 191
 /// bytes in all), so the answer is the same on every input.
 #[inline]
@@ -185,7 +193,10 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let wanted = line::Wanted::new(needle.metric());
     // Lines that end before `fast_end` have FAST_SLACK bytes after their start,
     // and the WINDOW bytes memchr-split's one-pass check reads.
-    let fast_end = text.len().saturating_sub(FAST_SLACK.max(line::WINDOW));
+    let fast_end = text
+        .len()
+        .saturating_sub(FAST_SLACK.max(line::WINDOW))
+        .min(FAST_TEXT_MAX);
     let mut lines = LineEnds::new(text, fast_end);
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
@@ -245,7 +256,8 @@ fn fast_lines(
     run: &mut FastRun,
     value: impl Fn(&[u8; FAST_SLACK], usize) -> Option<i64>,
 ) -> Option<(usize, usize)> {
-    let (mut at, mut folded) = (*lines, *run);
+    let mut at = *lines;
+    let mut folded = ShortRun::default();
     let missed = 'lines: loop {
         while at.newlines != 0 {
             let end = at.block + at.newlines.trailing_zeros() as usize;
@@ -266,8 +278,44 @@ fn fast_lines(
         }
         at.newlines = crate::swar::mask64(text, at.block, b'\n');
     };
-    (*lines, *run) = (at, folded);
+    *lines = at;
+    run.absorb(folded);
     missed
+}
+
+/// The records [`fast_lines`] takes in one call, with an `i64` sum: an `i128`
+/// kept across the loop does not fit the registers left, and its two halves
+/// went to the stack, so every line waited on a store and a load of the line
+/// before. Fast-path values have at most 8 digits (|v| < 2^27), and one call
+/// takes at most one record per 5 bytes of text below [`FAST_TEXT_MAX`], so
+/// the sum stays below 2^61.
+#[derive(Clone, Copy)]
+struct ShortRun {
+    count: u64,
+    sum: i64,
+    min: i64,
+    max: i64,
+}
+
+impl Default for ShortRun {
+    fn default() -> Self {
+        ShortRun {
+            count: 0,
+            sum: 0,
+            min: i64::MAX,
+            max: i64::MIN,
+        }
+    }
+}
+
+impl ShortRun {
+    #[inline(always)]
+    fn add(&mut self, value: i64) {
+        self.count += 1;
+        self.sum += value;
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+    }
 }
 
 /// A line the fast path did not take, read as `memchr-split` reads it: the
@@ -344,6 +392,15 @@ impl FastRun {
             Some(value) => self.add(value),
             None => answer.add_line(),
         }
+    }
+
+    /// Add the records a fast path took.
+    #[inline(always)]
+    fn absorb(&mut self, short: ShortRun) {
+        self.count += short.count;
+        self.sum += i128::from(short.sum);
+        self.min = self.min.min(short.min);
+        self.max = self.max.max(short.max);
     }
 
     #[inline(always)]

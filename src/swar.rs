@@ -93,6 +93,29 @@ pub fn parse_digits(word: u64, count: usize) -> u64 {
         >> 32
 }
 
+/// [`parse_digits`] for `1 <= count <= 4`, in 32 bits: two multiplications,
+/// with constants that fit an instruction's immediate.
+#[inline(always)]
+pub fn parse_short_digits(word: u32, count: usize) -> u32 {
+    debug_assert!((1..=4).contains(&count));
+    let digits = (word ^ 0x3030_3030) << (8 * (4 - count));
+    // Lanes 0 and 2 now hold the pairs 10 * d[0] + d[1] and 10 * d[2] + d[3].
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
+    // Bits 16..32 of the product are 100 * pair 0 + pair 1 (at most 9999).
+    ((pairs & 0x00ff_00ff).wrapping_mul(1 + (100 << 16))) >> 16
+}
+
+/// The value of the first `count` bytes of `word`, ASCII digits, `1 <= count
+/// <= 8`: short values (the usual case, so the branch is predicted) in 32 bits.
+#[inline(always)]
+pub fn parse_value_digits(word: u64, count: usize) -> u64 {
+    if count <= 4 {
+        u64::from(parse_short_digits(word as u32, count))
+    } else {
+        parse_digits(word, count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +168,17 @@ mod tests {
         fn digit_run_matches_a_plain_loop(bytes in proptest::array::uniform8(any::<u8>())) {
             let expected = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
             prop_assert_eq!(digit_run(u64::from_le_bytes(bytes)), expected);
+        }
+
+        #[test]
+        fn parse_value_digits_matches_std(value in prop_oneof![0u64..10_000, 0u64..100_000_000], extra in any::<u64>()) {
+            let text = value.to_string();
+            let mut bytes = extra.to_le_bytes();
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            prop_assert_eq!(parse_value_digits(u64::from_le_bytes(bytes), text.len()), value);
+            if text.len() <= 4 {
+                prop_assert_eq!(u64::from(parse_short_digits(u64::from_le_bytes(bytes) as u32, text.len())), value);
+            }
         }
 
         #[test]
