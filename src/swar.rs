@@ -68,6 +68,30 @@ pub fn mask64(text: &[u8], at: usize, byte: u8) -> u64 {
     })
 }
 
+/// [`mask64`] in two AVX2 compares.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub unsafe fn mask64_avx2(text: &[u8], at: usize, byte: u8) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+    };
+    let block: &[u8; 64] = text[at..at + 64].try_into().expect("64 bytes");
+    // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at offsets
+    // 0 and 32 of `block`, a 64-byte array.
+    unsafe {
+        let wanted = _mm256_set1_epi8(byte as i8);
+        let half = |offset: usize| {
+            let lanes = _mm256_loadu_si256(block.as_ptr().add(offset).cast::<__m256i>());
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(lanes, wanted)) as u32 as u64
+        };
+        half(0) | half(32) << 32
+    }
+}
+
 /// Number of leading ASCII digits in `word` (8 if all are digits).
 #[inline(always)]
 pub fn digit_run(word: u64) -> usize {
@@ -156,6 +180,14 @@ mod tests {
         fn mask64_matches_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64)) {
             let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == b'\n' { m | 1 << i } else { m });
             prop_assert_eq!(mask64(&bytes, 0, b'\n'), expected);
+        }
+
+        #[test]
+        #[cfg(target_arch = "x86_64")]
+        fn mask64_avx2_matches_mask64(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64..80), at in 0usize..16) {
+            prop_assume!(at + 64 <= bytes.len() && std::is_x86_feature_detected!("avx2"));
+            // SAFETY: AVX2 was detected just above.
+            prop_assert_eq!(unsafe { mask64_avx2(&bytes, at, b'\n') }, mask64(&bytes, at, b'\n'));
         }
 
         #[test]

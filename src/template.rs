@@ -28,15 +28,17 @@ pub const SPAN: usize = 32;
 const VALUE_DIGITS: usize = 8;
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-pub use sse2::Template;
+pub use x86::Template;
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub use portable::Template;
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2 {
+mod x86 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_sub_epi8,
+        __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_sub_epi8, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_sub_epi8,
     };
 
     use super::{SPAN, VALUE_DIGITS};
@@ -47,10 +49,10 @@ mod sse2 {
     /// span[i]` (a digit lane `'0'` + 9, an exact lane its byte + 0).
     #[derive(Clone, Copy, Debug)]
     pub struct Template {
-        /// The smallest byte each lane accepts, as two vectors.
-        low: [__m128i; 2],
+        /// The smallest byte each lane accepts.
+        low: [u8; SPAN],
         /// How far above `low` each lane's bytes may go.
-        span: [__m128i; 2],
+        span: [u8; SPAN],
         /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
         /// from here on is a digit lane.
         value_at: usize,
@@ -69,17 +71,9 @@ mod sse2 {
             low[epoch] = b',';
             low[epoch + 1..value_at].copy_from_slice(needle);
             span[epoch..value_at].fill(0);
-            // SAFETY: SSE2 is enabled (the cfg above); each load reads 16
-            // bytes at offset 0 or 16 of a 32-byte array.
-            let vectors = |lanes: &[u8; SPAN]| unsafe {
-                [
-                    _mm_loadu_si128(lanes.as_ptr().cast::<__m128i>()),
-                    _mm_loadu_si128(lanes.as_ptr().add(16).cast::<__m128i>()),
-                ]
-            };
             Some(Template {
-                low: vectors(&low),
-                span: vectors(&span),
+                low,
+                span,
                 value_at,
             })
         }
@@ -88,21 +82,45 @@ mod sse2 {
         /// starts `window`, if the line fits the template exactly.
         #[inline(always)]
         pub fn value(&self, window: &[u8; 64], length: usize) -> Option<i64> {
-            // SAFETY: SSE2 is enabled (the cfg above); the loads read 16 bytes
-            // at offsets 0 and 16 of a 64-byte array.
+            // SAFETY: SSE2 is enabled (the cfg above); every load reads 16
+            // bytes at offset 0 or 16 of an array of 32 or 64 bytes.
             let right = unsafe {
-                let lanes_in_range = |at: usize, half: usize| {
-                    let bytes = _mm_loadu_si128(window.as_ptr().add(at).cast::<__m128i>());
+                let lanes_in_range = |at: usize| {
+                    let load = |bytes: *const u8| _mm_loadu_si128(bytes.add(at).cast::<__m128i>());
+                    let bytes = load(window.as_ptr());
                     // Bytes below `low` wrap around to large values.
-                    let above_low = _mm_sub_epi8(bytes, self.low[half]);
-                    let in_range =
-                        _mm_cmpeq_epi8(_mm_min_epu8(above_low, self.span[half]), above_low);
-                    _mm_movemask_epi8(in_range) as u32
+                    let above_low = _mm_sub_epi8(bytes, load(self.low.as_ptr()));
+                    let in_range = _mm_min_epu8(above_low, load(self.span.as_ptr()));
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(in_range, above_low)) as u32
                 };
-                lanes_in_range(0, 0) | lanes_in_range(16, 1) << 16
+                lanes_in_range(0) | lanes_in_range(16) << 16
             };
-            // The line's lanes are all right, and it ends 1-8 digits after
-            // `value_at` (an empty value, a short or a long line wrap `count`).
+            self.value_if_fits(window, length, right)
+        }
+
+        /// [`Template::value`] with the 32 lanes checked in one AVX2 vector.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        pub unsafe fn value_avx2(&self, window: &[u8; 64], length: usize) -> Option<i64> {
+            // SAFETY: the caller guarantees AVX2; every load reads 32 bytes
+            // at offset 0 of an array of 32 or 64 bytes.
+            let right = unsafe {
+                let load = |bytes: *const u8| _mm256_loadu_si256(bytes.cast::<__m256i>());
+                let above_low = _mm256_sub_epi8(load(window.as_ptr()), load(self.low.as_ptr()));
+                let in_range = _mm256_min_epu8(above_low, load(self.span.as_ptr()));
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(in_range, above_low)) as u32
+            };
+            self.value_if_fits(window, length, right)
+        }
+
+        /// The value, given `right`, the lanes whose bytes are in range: the
+        /// line's lanes must all be right, and it must end 1-8 digits after
+        /// `value_at` (an empty value, a short or a long line wrap `count`).
+        #[inline(always)]
+        fn value_if_fits(&self, window: &[u8; 64], length: usize, right: u32) -> Option<i64> {
             let count = length.wrapping_sub(self.value_at);
             if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= VALUE_DIGITS {
                 return None;
@@ -137,6 +155,21 @@ mod tests {
     use crate::line::{Line, classify};
     use proptest::prelude::*;
 
+    /// The template's answer, checked to be the same in SSE2 and (where the
+    /// CPU has it) AVX2: the scanner uses whichever the CPU supports.
+    fn value(t: &Template, window: &[u8; 64], length: usize) -> Option<i64> {
+        let sse2 = t.value(window, length);
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected just above.
+            assert_eq!(
+                unsafe { t.value_avx2(window, length) },
+                sse2,
+                "SSE2 and AVX2 differ"
+            );
+        }
+        sse2
+    }
+
     /// The line padded to the 64-byte window the scanner passes.
     fn window(line: &[u8]) -> [u8; 64] {
         let mut window = [b'\n'; 64];
@@ -163,12 +196,12 @@ mod tests {
     fn reads_the_case_study_line() {
         let t = Template::new(10, b"cpu_usage,").unwrap();
         let line = b"1362330056,cpu_usage,74";
-        assert_eq!(t.value(&window(line), line.len()), Some(74));
+        assert_eq!(value(&t, &window(line), line.len()), Some(74));
         let line = b"1362330056,cpu_usage,00000074";
-        assert_eq!(t.value(&window(line), line.len()), Some(74));
+        assert_eq!(value(&t, &window(line), line.len()), Some(74));
         let line = b"1,m,99999999";
         let t = Template::new(1, b"m,").unwrap();
-        assert_eq!(t.value(&window(line), line.len()), Some(99_999_999));
+        assert_eq!(value(&t, &window(line), line.len()), Some(99_999_999));
     }
 
     #[test]
@@ -193,7 +226,7 @@ mod tests {
             b"1362330056,cpu_usage,\xd9\xa1",
         ] {
             assert_eq!(
-                t.value(&window(line), line.len()),
+                value(&t, &window(line), line.len()),
                 None,
                 "{}",
                 line.escape_ascii()
@@ -255,7 +288,7 @@ mod tests {
             let epoch = (line.iter().take_while(|&&b| b == b'7').count() + off_by).saturating_sub(1).max(1);
             let needle = format!("{metric},");
             if let Some(t) = Template::new(epoch, needle.as_bytes()) {
-                prop_assert_eq!(t.value(&window(&line), line.len()), expected(&line, metric.as_bytes(), epoch));
+                prop_assert_eq!(value(&t, &window(&line), line.len()), expected(&line, metric.as_bytes(), epoch));
             }
         }
 
@@ -271,7 +304,7 @@ mod tests {
         ) {
             prop_assume!(!line.contains(&b'\n'));
             let t = Template::new(epoch, b"m,").unwrap();
-            prop_assert_eq!(t.value(&window(&line), line.len()), expected(&line, b"m", epoch));
+            prop_assert_eq!(value(&t, &window(&line), line.len()), expected(&line, b"m", epoch));
         }
     }
 }
