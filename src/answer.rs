@@ -66,6 +66,13 @@ impl Answer {
         self.max = self.max.max(max);
     }
 
+    /// Count `lines` lines that are neither malformed nor records of the
+    /// metric asked for (records of other metrics).
+    #[inline]
+    pub fn add_lines(&mut self, lines: u64) {
+        self.lines += lines;
+    }
+
     /// Count the line just seen (call before `add_malformed` for that line).
     #[inline(always)]
     pub fn add_line(&mut self) {

@@ -14,8 +14,11 @@
 //! - [`line`](mod@line): the contract's record grammar, written once.
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
+//! - [`split`]: `memchr-split`'s check: a line cut at its commas with comma
+//!   and digit masks.
 //! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
-//! - [`template`]: the fast path's whole-prefix shape check, 16 bytes at a time.
+//! - [`template`]: `swar`'s fixed-shape check, a byte range per lane (SSE2 or
+//!   AVX2).
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
 //!   the same signature, listed in a registry.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
@@ -40,6 +43,7 @@ pub mod measure;
 pub mod profile;
 pub mod report;
 pub mod scan;
+pub mod split;
 pub mod strategy;
 pub mod swar;
 pub mod template;

@@ -12,6 +12,7 @@ use memchr::memchr;
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::line;
+use crate::split::{self, Verdict};
 use crate::swar;
 use crate::template::Template;
 
@@ -116,6 +117,9 @@ struct NeedleWords {
     lo_mask: u128,
     hi: u128,
     hi_mask: u128,
+    /// `METRIC,` padded to 32 bytes, and its lanes, for one vector compare.
+    padded: [u8; NEEDLE_MAX],
+    lanes: u32,
 }
 
 /// The longest `METRIC,` the fast path compares in registers.
@@ -150,6 +154,8 @@ impl Needle {
                 lo_mask: word(&mask[..16]),
                 hi: word(&padded[16..]),
                 hi_mask: word(&mask[16..]),
+                padded,
+                lanes: ((1u64 << literal.len()) - 1) as u32,
             }
         });
         Needle { literal, words }
@@ -192,13 +198,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
         return fold_lines(text, needle.metric(), answer);
     };
     let wanted = line::Wanted::new(needle.metric());
-    // Lines that end before `fast_end` have FAST_SLACK bytes after their start,
-    // and the WINDOW bytes memchr-split's one-pass check reads.
-    let fast_end = text
-        .len()
-        .saturating_sub(FAST_SLACK.max(line::WINDOW))
-        .min(FAST_TEXT_MAX);
-    let mut lines = LineEnds::new(text, fast_end);
+    let mut lines = LineEnds::new(text);
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
     let mut shape = Shape::new(10, &needle.literal);
@@ -212,14 +212,96 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 &mut lines,
                 &mut run,
                 swar::mask64,
-                |window, length| record_with_epoch(window, length, &words, shape.epoch),
+                |window, length| {
+                    template_verdict(record_with_epoch(window, length, &words, shape.epoch))
+                },
             ),
         };
         let Some((start, end)) = missed else { break };
-        fold_line_as_memchr_split(text, start, end, wanted, &mut shape, &mut run, answer);
+        if fold_missed_line(text, start, end, wanted, &mut run, answer) {
+            shape.follow(&text[start..]);
+        }
     }
     run.flush_into(answer);
     fold_lines(&text[lines.line_start..], needle.metric(), answer);
+}
+
+/// `memchr-split`'s scan: [`fold_lines`] with each line split at its commas
+/// by [`split::record`], from comma and digit masks of its first 32 bytes
+/// (AVX2 where the CPU has it, else SSE2 or SWAR words).
+///
+/// Line ends are found 64 bytes at a time, independently of the split, so
+/// the CPU can overlap the work on consecutive lines instead of waiting for
+/// one line's split to learn where the next begins. A line the masks do not
+/// settle (longer than 32 bytes, a value over 8 digits, CRLF, malformed or
+/// blank) is read as [`fold_lines`] reads it, and so are the last
+/// [`line::WINDOW`] bytes and the rest of their 64-byte block, so the answer
+/// is the same on every input.
+#[inline]
+pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
+    let Some(words) = needle.words else {
+        return fold_lines(text, needle.metric(), answer);
+    };
+    let wanted = line::Wanted::new(needle.metric());
+    let mut lines = LineEnds::new(text);
+    let mut run = FastRun::default();
+    while let Some((start, end)) = split_lines(text, &mut lines, &mut run, &words) {
+        fold_missed_line(text, start, end, wanted, &mut run, answer);
+    }
+    run.flush_into(answer);
+    fold_lines(&text[lines.line_start..], needle.metric(), answer);
+}
+
+/// [`fast_lines`] with [`split::record`]'s verdicts, in AVX2 where the CPU has
+/// it.
+#[inline(always)]
+fn split_lines(
+    text: &[u8],
+    lines: &mut LineEnds,
+    run: &mut FastRun,
+    words: &NeedleWords,
+) -> Option<(usize, usize)> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("bmi2")
+        && std::is_x86_feature_detected!("lzcnt")
+        && std::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the features were detected just above.
+        return unsafe { split_lines_avx2(text, lines, run, words) };
+    }
+    fast_lines(text, lines, run, swar::mask64, |window, length| {
+        split::record(window, length, split::masks(window), |at| {
+            words.matches(window, at)
+        })
+    })
+}
+
+/// [`split_lines`] compiled for AVX2, BMI2, LZCNT and POPCNT.
+///
+/// # Safety
+/// The CPU must support AVX2, BMI2, LZCNT and POPCNT.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "avx2,bmi2,lzcnt,popcnt")]
+unsafe fn split_lines_avx2(
+    text: &[u8],
+    lines: &mut LineEnds,
+    run: &mut FastRun,
+    words: &NeedleWords,
+) -> Option<(usize, usize)> {
+    fast_lines(
+        text,
+        lines,
+        run,
+        // SAFETY (both): this function runs only where AVX2 is.
+        |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
+        |window, length| {
+            let masks = unsafe { split::masks_avx2(window) };
+            split::record(window, length, masks, |at| unsafe {
+                split::needle_at_avx2(window, at, &words.padded, words.lanes)
+            })
+        },
+    )
 }
 
 /// Where the fast path stands: the next line's start, and the line ends not
@@ -233,7 +315,14 @@ struct LineEnds {
 }
 
 impl LineEnds {
-    fn new(text: &[u8], fast_end: usize) -> LineEnds {
+    /// At the start of `text`. Lines that end before `fast_end` have
+    /// FAST_SLACK bytes after their start, and the WINDOW bytes the one-pass
+    /// check reads.
+    fn new(text: &[u8]) -> LineEnds {
+        let fast_end = text
+            .len()
+            .saturating_sub(FAST_SLACK.max(line::WINDOW))
+            .min(FAST_TEXT_MAX);
         let newlines = if fast_end >= 64 {
             crate::swar::mask64(text, 0, b'\n')
         } else {
@@ -264,7 +353,7 @@ fn template_lines(
         return unsafe { template_lines_avx2(text, lines, run, template) };
     }
     fast_lines(text, lines, run, swar::mask64, |window, length| {
-        template.value(window, length)
+        template_verdict(template.value(window, length))
     })
 }
 
@@ -287,22 +376,28 @@ unsafe fn template_lines_avx2(
         run,
         // SAFETY (both): this function runs only where AVX2 is.
         |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
-        |window, length| unsafe { template.value_avx2(window, length) },
+        |window, length| template_verdict(unsafe { template.value_avx2(window, length) }),
     )
 }
 
-/// Fold the lines whose value `value` (given the 64 bytes from a line's
-/// start and its length) takes, up to the first it does not, which is
-/// returned as `(start, end)` and skipped; `None` once no whole block is
-/// left before `fast_end`. `mask64` finds the line ends in a block, as
-/// [`swar::mask64`] does.
+/// The template settles only records of the metric asked for.
+#[inline(always)]
+fn template_verdict(value: Option<i64>) -> Verdict {
+    value.map_or(Verdict::Miss, Verdict::Value)
+}
+
+/// Fold the lines that `verdict` (given the 64 bytes from a line's start and
+/// its length) settles, up to the first it does not, which is returned as
+/// `(start, end)` and skipped; `None` once no whole block is left before
+/// `fast_end`. `mask64` finds the line ends in a block, as [`swar::mask64`]
+/// does.
 #[inline(always)]
 fn fast_lines(
     text: &[u8],
     lines: &mut LineEnds,
     run: &mut FastRun,
     mask64: impl Fn(&[u8], usize, u8) -> u64,
-    value: impl Fn(&[u8; FAST_SLACK], usize) -> Option<i64>,
+    verdict: impl Fn(&[u8; FAST_SLACK], usize) -> Verdict,
 ) -> Option<(usize, usize)> {
     let mut at = *lines;
     let mut folded = ShortRun::default();
@@ -315,9 +410,10 @@ fn fast_lines(
             let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
                 .try_into()
                 .expect("FAST_SLACK bytes");
-            match value(window, end - start) {
-                Some(value) => folded.add(value),
-                None => break 'lines Some((start, end)),
+            match verdict(window, end - start) {
+                Verdict::Value(value) => folded.add(value),
+                Verdict::Other => folded.others += 1,
+                Verdict::Miss => break 'lines Some((start, end)),
             }
         }
         at.block += 64;
@@ -343,6 +439,8 @@ struct ShortRun {
     sum: i64,
     min: i64,
     max: i64,
+    /// Records of other metrics: lines, nothing more.
+    others: u64,
 }
 
 impl Default for ShortRun {
@@ -352,6 +450,7 @@ impl Default for ShortRun {
             sum: 0,
             min: i64::MAX,
             max: i64::MIN,
+            others: 0,
         }
     }
 }
@@ -366,35 +465,33 @@ impl ShortRun {
     }
 }
 
-/// A line the fast path did not take, read as `memchr-split` reads it: the
-/// one-pass check (a record of another metric; of this one with another epoch
-/// length, after which the shape follows it; a signed, long or CRLF value),
-/// and the full grammar for anything else. Needs `line::WINDOW` bytes of text
-/// after `start`.
+/// A line the masks or the template did not settle, read in one pass as
+/// [`fold_lines`] reads it (a record of another metric or epoch length; a
+/// long, signed or CRLF value), and with the full grammar if that fails.
+/// Returns whether it was a record of the metric asked for. Needs
+/// `line::WINDOW` bytes of text after `start`.
 #[inline(always)]
-fn fold_line_as_memchr_split(
+fn fold_missed_line(
     text: &[u8],
     start: usize,
     end: usize,
     wanted: line::Wanted<'_>,
-    shape: &mut Shape,
     run: &mut FastRun,
     answer: &mut Answer,
-) {
+) -> bool {
     let window = text[start..]
         .first_chunk::<{ line::WINDOW }>()
         .expect("WINDOW bytes before the fast path's end");
     match line::record_line_in(window, wanted) {
         Some((value, _)) => {
             run.add_record(value, answer);
-            if value.is_some() {
-                shape.follow(window);
-            }
+            value.is_some()
         }
         None => {
             // Line numbers must stay in order for `first_malformed`.
             run.flush_into(answer);
             line::fold_line(answer, &text[start..end], wanted);
+            false
         }
     }
 }
@@ -407,6 +504,8 @@ struct FastRun {
     sum: i128,
     min: i64,
     max: i64,
+    /// Records of other metrics the masks settled: lines, nothing more.
+    others: u64,
 }
 
 impl Default for FastRun {
@@ -417,6 +516,7 @@ impl Default for FastRun {
             sum: 0,
             min: i64::MAX,
             max: i64::MIN,
+            others: 0,
         }
     }
 }
@@ -449,14 +549,18 @@ impl FastRun {
         self.sum += i128::from(short.sum);
         self.min = self.min.min(short.min);
         self.max = self.max.max(short.max);
+        self.others += short.others;
     }
 
     #[inline(always)]
     fn flush_into(&mut self, answer: &mut Answer) {
         if self.count > 0 {
             answer.add_run(self.count, self.sum, self.min, self.max);
-            *self = FastRun::default();
         }
+        if self.others > 0 {
+            answer.add_lines(self.others);
+        }
+        *self = FastRun::default();
     }
 }
 

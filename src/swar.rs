@@ -24,6 +24,17 @@ pub fn non_digits(word: u64) -> u64 {
     (x.wrapping_add(splat(0x76)) | x) & splat(0x80)
 }
 
+/// High bit set in exactly the lanes of `word` that are ASCII digits (unlike
+/// [`non_digits`], no lane's flag depends on another's: nothing carries).
+#[inline(always)]
+pub fn digit_lanes(word: u64) -> u64 {
+    let x = word ^ splat(b'0'); // digits become 0..=9
+    // Bit 7 of the sum is set when the low seven bits are 10 or more; no lane
+    // reaches 0x100.
+    let non_digit = ((x & splat(0x7f)).wrapping_add(splat(0x76)) | x) & splat(0x80);
+    !non_digit & splat(0x80)
+}
+
 /// High bit set in exactly the lanes of `word` that equal `byte` (no carries
 /// cross lanes, so every flag is exact, not just the lowest).
 #[inline(always)]
@@ -194,6 +205,12 @@ mod tests {
         fn lanes_equal_to_matches_a_plain_loop(bytes in proptest::array::uniform8(any::<u8>()), byte in any::<u8>()) {
             let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == byte { m | 0x80 << (8 * i) } else { m });
             prop_assert_eq!(lanes_equal_to(u64::from_le_bytes(bytes), byte), expected);
+        }
+
+        #[test]
+        fn digit_lanes_matches_a_plain_loop(bytes in proptest::array::uniform8(any::<u8>())) {
+            let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b.is_ascii_digit() { m | 0x80 << (8 * i) } else { m });
+            prop_assert_eq!(digit_lanes(u64::from_le_bytes(bytes)), expected);
         }
 
         #[test]

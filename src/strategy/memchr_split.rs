@@ -26,7 +26,7 @@ use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
 use crate::profile::{Off, Probe, Stage};
-use crate::scan;
+use crate::scan::{self, Needle};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "memchr-split",
@@ -41,17 +41,14 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 
 /// The rung, its stages timed by `probe` (`Off` compiles to nothing).
 pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<Answer> {
+    let needle = Needle::new(&query.metric);
     let mut decoder = input.into_decoder();
     let mut answer = Answer::new();
     scan::fold_stream(
         |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
         query.buffer_size,
         &mut answer,
-        |text, answer| {
-            probe.time(Stage::Scan, || {
-                scan::fold_lines(text, &query.metric, answer)
-            })
-        },
+        |text, answer| probe.time(Stage::Scan, || scan::fold_lines_split(text, &needle, answer)),
     )?;
     Ok(answer)
 }
