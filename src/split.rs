@@ -132,7 +132,8 @@ pub unsafe fn masks_avx2(window: &[u8; 64]) -> (u32, u32) {
         let bytes = _mm256_loadu_si256(window.as_ptr().cast::<__m256i>());
         let commas = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(b',' as i8));
         let above_zero = _mm256_sub_epi8(bytes, _mm256_set1_epi8(b'0' as i8));
-        let digits = _mm256_cmpeq_epi8(_mm256_min_epu8(above_zero, _mm256_set1_epi8(9)), above_zero);
+        let digits =
+            _mm256_cmpeq_epi8(_mm256_min_epu8(above_zero, _mm256_set1_epi8(9)), above_zero);
         (
             _mm256_movemask_epi8(commas) as u32,
             _mm256_movemask_epi8(digits) as u32,
@@ -193,13 +194,19 @@ mod tests {
     /// The verdict with every way of computing the masks, checked to agree.
     fn verdict(line: &[u8], metric: &[u8], tail: u8) -> Verdict {
         let window = window(line, tail);
-        let is_wanted = |at: usize| window[at..].starts_with(metric) && window.get(at + metric.len()) == Some(&b',');
+        let is_wanted = |at: usize| {
+            window[at..].starts_with(metric) && window.get(at + metric.len()) == Some(&b',')
+        };
         let swar = masks_swar(&window);
         assert_eq!(masks(&window), swar, "SSE2 and SWAR masks differ");
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was detected just above.
-            assert_eq!(unsafe { masks_avx2(&window) }, swar, "AVX2 and SWAR masks differ");
+            assert_eq!(
+                unsafe { masks_avx2(&window) },
+                swar,
+                "AVX2 and SWAR masks differ"
+            );
         }
         record(&window, line.len(), swar, is_wanted)
     }
@@ -216,12 +223,24 @@ mod tests {
 
     #[test]
     fn splits_records_of_any_layout() {
-        assert_eq!(verdict(b"1362330056,cpu_usage,74", b"cpu_usage", b'9'), Verdict::Value(74));
+        assert_eq!(
+            verdict(b"1362330056,cpu_usage,74", b"cpu_usage", b'9'),
+            Verdict::Value(74)
+        );
         assert_eq!(verdict(b"1,m,-7", b"m", b'9'), Verdict::Value(-7));
         assert_eq!(verdict(b"1,m,+00000007", b"m", b'9'), Verdict::Value(7));
-        assert_eq!(verdict(b"12,memory_usage,16384", b"cpu_usage", b','), Verdict::Other);
-        assert_eq!(verdict(b"1,m,99999999", b"m", b'9'), Verdict::Value(99_999_999));
-        assert_eq!(verdict(b"123456789012345678,cpu,12345", b"cpu", b'9'), Verdict::Value(12345));
+        assert_eq!(
+            verdict(b"12,memory_usage,16384", b"cpu_usage", b','),
+            Verdict::Other
+        );
+        assert_eq!(
+            verdict(b"1,m,99999999", b"m", b'9'),
+            Verdict::Value(99_999_999)
+        );
+        assert_eq!(
+            verdict(b"123456789012345678,cpu,12345", b"cpu", b'9'),
+            Verdict::Value(12345)
+        );
     }
 
     #[test]
@@ -242,7 +261,12 @@ mod tests {
             b"1,m,123456789",
             b"1,m,0000000000000000000000000007",
         ] {
-            assert_eq!(verdict(line, b"m", b'1'), Verdict::Miss, "{}", line.escape_ascii());
+            assert_eq!(
+                verdict(line, b"m", b'1'),
+                Verdict::Miss,
+                "{}",
+                line.escape_ascii()
+            );
         }
     }
 
@@ -256,7 +280,12 @@ mod tests {
             (b"1,cpu_usag,7", Verdict::Other),
             (b"1,cpu_usage ,7", Verdict::Other),
         ] {
-            assert_eq!(verdict(line, b"cpu_usage", b'1'), verdict_wanted, "{}", line.escape_ascii());
+            assert_eq!(
+                verdict(line, b"cpu_usage", b'1'),
+                verdict_wanted,
+                "{}",
+                line.escape_ascii()
+            );
         }
     }
 

@@ -56,6 +56,7 @@ mod x86 {
         /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
         /// from here on is a digit lane.
         value_at: usize,
+        epoch: usize,
     }
 
     impl Template {
@@ -75,7 +76,14 @@ mod x86 {
                 low,
                 span,
                 value_at,
+                epoch,
             })
+        }
+
+        /// The epoch length the template expects.
+        #[inline(always)]
+        pub fn epoch(&self) -> usize {
+            self.epoch
         }
 
         /// The value of the line of `length` bytes (without its `\n`) that
@@ -145,6 +153,10 @@ mod portable {
         #[inline(always)]
         pub fn value(&self, _window: &[u8; 64], _length: usize) -> Option<i64> {
             None
+        }
+
+        pub fn epoch(&self) -> usize {
+            0
         }
     }
 }

@@ -48,7 +48,11 @@ pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<An
         |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
         query.buffer_size,
         &mut answer,
-        |text, answer| probe.time(Stage::Scan, || scan::fold_lines_split(text, &needle, answer)),
+        |text, answer| {
+            probe.time(Stage::Scan, || {
+                scan::fold_lines_split(text, &needle, answer)
+            })
+        },
     )?;
     Ok(answer)
 }
