@@ -276,8 +276,11 @@ fn fast_path_text(metric: &'static str) -> impl Strategy<Value = Vec<u8>> {
         -100_000i64..100_000,
     )
         .prop_map(|(epoch, other, value)| format!("{epoch},{other},{value}").into_bytes());
-    proptest::collection::vec(prop_oneof![4 => record, 2 => other, 1 => hostile_line()], 0..300)
-        .prop_map(|lines| lines.join(&b'\n'))
+    proptest::collection::vec(
+        prop_oneof![4 => record, 2 => other, 1 => hostile_line()],
+        0..300,
+    )
+    .prop_map(|lines| lines.join(&b'\n'))
 }
 
 proptest! {

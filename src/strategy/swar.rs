@@ -1,13 +1,16 @@
 //! `swar`: a fast path for the shape nearly every line has.
 //!
-//! The one change from `memchr-split`: before splitting a line with memchr, try
-//! to read it as `DIGITS,METRIC,DIGITS\n` directly, eight bytes at a time in a
-//! register (digit checks and the value's conversion are a few arithmetic
-//! operations on a `u64`; the metric is compared as two `u128` words). The fast
-//! path only accepts lines that are certainly records of the metric asked for;
-//! everything else falls back to memchr-split's general path, so the answer is
-//! the same on every input. This is the 1BRC habit: state the assumption, take
-//! the fast path when it holds, fall back correctly when it does not.
+//! The one change from `memchr-split`: before splitting a line at its commas,
+//! check it against the layout the last record had (`template`): epoch
+//! length, commas and metric fixed, 1 to 8 value digits. One 32-byte range
+//! check per line (each lane a byte range: `'0'..='9'` or one byte) says
+//! whether the whole line fits; the value is then parsed four or eight bytes
+//! at a time in a register (SWAR). The fast path only accepts lines that are
+//! certainly records of the metric asked for; every other line goes to
+//! memchr-split's path (the masks' split, then the one-pass check and the
+//! grammar), so the answer is the same on every input. This is the 1BRC
+//! habit: state the assumption, take the fast path when it holds, fall back
+//! correctly when it does not.
 
 use super::{Query, Strategy};
 use crate::answer::Answer;
@@ -18,7 +21,7 @@ use crate::scan::{self, Needle};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "swar",
-    description: "a fixed-shape fast path (SWAR digit checks, 8-byte value parse) with memchr-split as fallback",
+    description: "a fixed-shape fast path (one 32-byte range check a line, SWAR value parse) with memchr-split as fallback",
     run,
     profile: Some(run_probed),
 };
