@@ -130,7 +130,7 @@ const NEEDLE_MAX: usize = 32;
 const SPLIT_AFTER_MISSES: u32 = 16;
 
 /// The fast path stops here (64 GiB into one buffer; the rest is read as
-/// `memchr-split` reads it), which bounds [`ShortRun`]'s sum.
+/// [`fold_lines`] reads it), which bounds [`ShortRun`]'s sum.
 const FAST_TEXT_MAX: usize = match 1usize.checked_shl(36) {
     Some(limit) => limit,
     None => usize::MAX, // 32-bit: a buffer cannot reach the bound
@@ -172,7 +172,7 @@ impl Needle {
 }
 
 impl NeedleWords {
-    /// Whether `METRIC,` starts at `at` (<= 16) in the window.
+    /// Whether `METRIC,` starts at `at` (< 32) in the window.
     #[inline(always)]
     fn matches(&self, window: &[u8; FAST_SLACK], at: usize) -> bool {
         let at = at & 31;
@@ -185,17 +185,20 @@ impl NeedleWords {
 
 /// [`fold_lines`] with a fast path for the common shape of a record of the
 /// metric asked for: `DIGITS,METRIC,DIGITS\n` with the epoch length seen
-/// last and a 1-8 digit value, checked against an SSE2 [`Template`] (SWAR
-/// words where none fits, which also take a signed value) and the value
+/// last and a short value, checked against a [`Template`] (AVX2 or SSE2;
+/// SWAR words where none fits, which also take a signed value) and the value
 /// parsed four or eight bytes at a time.
 ///
 /// Line ends are found 64 bytes at a time, independently of parsing, so the CPU
 /// can overlap the work on consecutive lines instead of waiting for one line's
-/// parse to learn where the next begins. Any line the fast path does not take
+/// parse to learn where the next begins. A line the fast path does not take
 /// (another metric, another epoch length, a long field, a signed value where
-/// the template is used, CRLF, a malformed or blank line) is read as [`fold_lines`] reads it, and so are the last
-/// [`line::WINDOW`] bytes and the rest of their 64-byte block (128 to 191
-/// bytes in all), so the answer is the same on every input.
+/// the template is used, CRLF, a malformed or blank line) goes to
+/// `memchr-split`'s check ([`split::record`]) once 16 have missed in the
+/// buffer, and otherwise, or if that misses too, is read as [`fold_lines`]
+/// reads it; so are the last [`line::WINDOW`] bytes and the rest of their
+/// 64-byte block (128 to 191 bytes in all). The answer is the same on every
+/// input.
 #[inline]
 pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let Some(words) = needle.words else {
@@ -222,9 +225,15 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 &mut lines,
                 &mut run,
                 swar::mask64,
-                |window, length| {
-                    record_with_epoch(window, length, &words, shape.epoch)
-                        .map_or(Verdict::Miss, Verdict::Value)
+                |window, length| match record_with_epoch(window, length, &words, shape.epoch) {
+                    Some(value) => Verdict::Value(value),
+                    None if missed_lines >= SPLIT_AFTER_MISSES => {
+                        let masks = split::masks(window);
+                        let verdict =
+                            split::record(window, length, masks, |at| words.matches(window, at));
+                        missed_verdict(shape.epoch, window, verdict)
+                    }
+                    None => Verdict::Miss,
                 },
             ),
         };
@@ -377,7 +386,7 @@ fn template_lines<const SPLIT: bool>(
         swar::mask64,
         |window, length| match template.value(window, length) {
             Some(value) => Verdict::Value(value),
-            None if SPLIT => template_missed(template, window, {
+            None if SPLIT => missed_verdict(template.epoch(), window, {
                 split::record(window, length, split::masks(window), |at| {
                     words.matches(window, at)
                 })
@@ -408,7 +417,7 @@ unsafe fn template_lines_avx2<const SPLIT: bool>(
         |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
         |window, length| match unsafe { template.value_avx2(window, length) } {
             Some(value) => Verdict::Value(value),
-            None if SPLIT => template_missed(template, window, {
+            None if SPLIT => missed_verdict(template.epoch(), window, {
                 let masks = unsafe { split::masks_avx2(window) };
                 split::record(window, length, masks, |at| unsafe {
                     split::needle_at_avx2(window, at, &words.padded, words.lanes)
@@ -419,25 +428,31 @@ unsafe fn template_lines_avx2<const SPLIT: bool>(
     )
 }
 
-/// The verdict on a line the template missed, given the masks' `verdict`: a
-/// record of the metric asked for with another epoch length is left to the
-/// caller, so that the shape follows it.
+/// The verdict on a line the shape's check missed, given the masks'
+/// `verdict`: a record of the metric asked for with an epoch length other
+/// than `epoch` is left to the caller, so that the shape follows it.
 #[inline(always)]
-fn template_missed(template: &Template, window: &[u8; FAST_SLACK], verdict: Verdict) -> Verdict {
+fn missed_verdict(epoch: usize, window: &[u8; FAST_SLACK], verdict: Verdict) -> Verdict {
     match verdict {
-        Verdict::Value(_) if window[template.epoch() & 63] != b',' => Verdict::Miss,
+        Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
         verdict => verdict,
     }
 }
 
-/// Whether the CPU has what the AVX2 scans are compiled for.
+/// Whether the AVX2 scans may run: the CPU has what they are compiled for,
+/// and the environment variable `LOGBENCH_NO_AVX2` is not set (with it, an
+/// AVX2 machine runs the SSE2 scans, as the tests do to check both).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn split_features_detected() -> bool {
-    std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("bmi2")
-        && std::is_x86_feature_detected!("lzcnt")
-        && std::is_x86_feature_detected!("popcnt")
+    static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *USABLE.get_or_init(|| {
+        std::env::var_os("LOGBENCH_NO_AVX2").is_none()
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("lzcnt")
+            && std::is_x86_feature_detected!("popcnt")
+    })
 }
 
 /// Fold the lines that `verdict` (given the 64 bytes from a line's start and
@@ -716,4 +731,42 @@ fn record_with_epoch(
     // At most 8 digits: no overflow is possible.
     let magnitude = parse_digits(value, digits) as i64;
     Some(if sign == b'-' { -magnitude } else { magnitude })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The metric compares the scanners use, at every offset they can be
+        /// asked for: the words, the AVX2 vector (where the CPU has it) and a
+        /// plain comparison agree.
+        #[test]
+        fn metric_compares_agree_at_every_offset(
+            metric in prop_oneof![Just(b"cpu_usage".to_vec()), Just(b"m".to_vec()), proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'_')], 1..31)],
+            noise in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b','), Just(b'_'), any::<u8>()], 64),
+            planted in 0usize..32,
+        ) {
+            let needle = Needle::new(&metric);
+            let words = needle.words.expect("a metric of 1-31 bytes without a comma");
+            let mut window = [0u8; 64];
+            window.copy_from_slice(&noise);
+            // Plant `METRIC,` (where it fits) so that matches happen.
+            let literal = [&metric[..], b","].concat();
+            if planted + literal.len() <= 64 {
+                window[planted..planted + literal.len()].copy_from_slice(&literal);
+            }
+            for at in 0..32 {
+                let plain = window[at..].starts_with(&literal);
+                prop_assert_eq!(words.matches(&window, at), plain, "words at {}", at);
+                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 was detected just above.
+                    let avx2 = unsafe { split::needle_at_avx2(&window, at, &words.padded, words.lanes) };
+                    prop_assert_eq!(avx2, plain, "AVX2 at {}", at);
+                }
+            }
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The fast path's shape check done 16 bytes at a time (SSE2).
+//! `swar`'s shape check: 32 lanes at a time (one AVX2 vector, or two SSE2).
 //!
 //! Nearly every record in a real log has the same layout: an epoch of fixed
 //! length, a comma, the metric and its comma, then a short value. For one
@@ -8,15 +8,17 @@
 //! against it as a range of accepted bytes per lane (`'0'..='9'`, or one byte):
 //! two loads, and per 16 lanes a subtraction, an unsigned minimum, a compare
 //! and a movemask; the line fits when its length is at most the run of right
-//! lanes from lane 0 and its value has 1-8 digits. Word-by-word SWAR checks of
+//! lanes from lane 0 and its value has 1-8 digits (fewer where a long prefix
+//! leaves less room). Word-by-word SWAR checks of
 //! each field cost the `swar` fast path about 150 instructions a line
 //! (callgrind, 1M seed lines).
 //!
 //! The check is exact: it accepts a line only if it is `DIGITS{epoch},METRIC,`
-//! then 1-8 digits up to the line's end, so the answer never depends on
+//! then 1-8 digits (or fewer) up to the line's end, so the answer never depends on
 //! whether the template was used. A signed value is a record the template
-//! leaves to the caller's general path: a sign lane would need a set of bytes,
-//! not a range, and logs of signed values are rare. It exists only where SSE2
+//! leaves to the caller (memchr-split's masks, or its one-pass check): a sign
+//! lane would need a set of bytes, not a range, and logs of signed values are
+//! rare. It exists only where SSE2
 //! is (every x86_64 CPU); elsewhere [`Template::new`] returns `None` and the
 //! caller keeps its SWAR path.
 
@@ -56,18 +58,24 @@ mod x86 {
         /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
         /// from here on is a digit lane.
         value_at: usize,
+        /// The most value digits the template takes: 8, or fewer when the
+        /// prefix is long (a line and its `\n` must fit in [`SPAN`] lanes).
+        digits: usize,
         epoch: usize,
     }
 
     impl Template {
         /// The template for `epoch` digits followed by `needle` (the comma,
         /// then `METRIC,` is `needle`), or `None` when a line of that shape
-        /// with an 8-digit value and its `\n` would not fit in [`SPAN`] bytes.
+        /// with a 1-digit value and its `\n` would not fit in [`SPAN`] bytes.
+        /// (A 13-digit epoch in milliseconds and `cpu_usage` leave room for
+        /// 7 value digits.)
         pub fn new(epoch: usize, needle: &[u8]) -> Option<Template> {
             let value_at = epoch + 1 + needle.len();
-            if epoch == 0 || value_at + VALUE_DIGITS + 1 > SPAN {
+            if epoch == 0 || value_at + 2 > SPAN {
                 return None;
             }
+            let digits = (SPAN - 1 - value_at).min(VALUE_DIGITS);
             let (mut low, mut span) = ([b'0'; SPAN], [9u8; SPAN]);
             low[epoch] = b',';
             low[epoch + 1..value_at].copy_from_slice(needle);
@@ -76,6 +84,7 @@ mod x86 {
                 low,
                 span,
                 value_at,
+                digits,
                 epoch,
             })
         }
@@ -130,7 +139,7 @@ mod x86 {
         #[inline(always)]
         fn value_if_fits(&self, window: &[u8; 64], length: usize, right: u32) -> Option<i64> {
             let count = length.wrapping_sub(self.value_at);
-            if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= VALUE_DIGITS {
+            if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= self.digits {
                 return None;
             }
             // At most 8 digits: no overflow is possible.
@@ -198,8 +207,10 @@ mod tests {
             return None;
         };
         let fields: Vec<&[u8]> = line.split(|&b| b == b',').collect();
+        // A line and its `\n` fit in 32 lanes, with at most 8 value digits.
+        let digits = (31 - (epoch + 1 + metric.len() + 1)).min(8);
         let fits = fields[0].len() == epoch
-            && fields[2].len() <= 8
+            && fields[2].len() <= digits
             && fields[2].iter().all(u8::is_ascii_digit);
         (m == metric && fits).then_some(value)
     }
@@ -251,6 +262,12 @@ mod tests {
         assert!(Template::new(0, b"m,").is_none());
         assert!(Template::new(10, b"a_much_longer_metric,").is_none());
         assert!(Template::new(12, b"cpu_usage,").is_some());
+        // Epochs in milliseconds: room for 7 value digits, not 8.
+        let t = Template::new(13, b"cpu_usage,").unwrap();
+        let line = b"1362330056000,cpu_usage,1234567";
+        assert_eq!(value(&t, &window(line), line.len()), Some(1_234_567));
+        let line = b"1362330056000,cpu_usage,12345678";
+        assert_eq!(value(&t, &window(line), line.len()), None);
     }
 
     /// Near-records: an epoch of 1-12 digits, a metric that is the one asked
@@ -286,9 +303,10 @@ mod tests {
     }
 
     proptest! {
-        /// Every layout up to the template's last lane (a 23-byte prefix and
-        /// an 8-digit value end at lane 31): the template answers exactly when
-        /// the grammar says the line is such a record.
+        /// Every layout up to the template's last lane (a prefix of up to 29
+        /// bytes and its value end by lane 30, the `\n` in lane 31): the
+        /// template answers exactly when the grammar says the line is such a
+        /// record.
         #[test]
         fn agrees_with_the_grammar_on_near_records(
             (metric, line) in prop_oneof![Just("m"), Just("cpu_usage"), Just("abcdefghijk")]

@@ -343,3 +343,73 @@ fn a_reader_that_goes_away_ends_the_program_without_a_panic() {
         out.status
     );
 }
+
+/// A log that sends lines down every path of the fast scanners: the case
+/// study's records, epochs in milliseconds, other metrics (enough to switch
+/// `swar` to its split loop), signed, long and CRLF values, malformed and
+/// blank lines. Deterministic, so a failure replays.
+fn every_path_log(lines: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    let mut text = Vec::new();
+    for i in 0..lines as u64 {
+        let line = match next(20) {
+            0..=7 => format!("{},cpu_usage,{}", 1_362_330_056 + i, next(101)),
+            8 | 9 => format!("{},cpu_usage,{}", 1_362_330_056_000 + i, next(10_000_000)),
+            10..=12 => format!("{},memory_usage,{}", 1_362_330_056 + i, next(16_385)),
+            13 => format!("{},cpu_usage,-{}", 1_362_330_056 + i, next(1000)),
+            14 => format!("{},cpu_usage,{}", i, next(u64::MAX)),
+            15 => format!("{},cpu_usage,{}\r", 1_362_330_056 + i, next(101)),
+            16 => format!("{},cpu_usage,{}x", 1_362_330_056 + i, next(101)),
+            17 => String::new(),
+            18 => format!("{},disk_io,+{}", i, next(4097)),
+            _ => format!("{},cpu_usage,1,2", i),
+        };
+        text.extend_from_slice(line.as_bytes());
+        text.push(b'\n');
+    }
+    text
+}
+
+/// The fast scanners have AVX2 and SSE2 versions, and a machine runs one of
+/// them; `LOGBENCH_NO_AVX2` makes an AVX2 machine run the SSE2 ones. Both must
+/// give the reference's answer.
+#[test]
+fn sse2_and_avx2_scans_give_the_same_answer() {
+    let dir = TempDir::new().unwrap();
+    let text = every_path_log(30_000);
+    let path = write(&dir, "every-path.log", &text);
+    let expected = common::reference(&text, b"cpu_usage");
+    for strategy in ["memchr-split", "swar", "parallel"] {
+        for no_avx2 in [false, true] {
+            let mut command = logbench();
+            if no_avx2 {
+                command.env("LOGBENCH_NO_AVX2", "1");
+            }
+            let out = command
+                .arg("mean")
+                .arg(&path)
+                .args(["--json", "--strategy", strategy, "--threads", "2"])
+                .assert()
+                .success();
+            let stdout = &out.get_output().stdout;
+            let got: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+            let context = format!("{strategy}, LOGBENCH_NO_AVX2 {no_avx2}");
+            assert_eq!(got["count"], expected.count, "{context}");
+            // The sum can pass i64 (and f64's exact integers): compare the text.
+            let sum = format!("\"sum\":{},", expected.sum);
+            assert!(
+                String::from_utf8_lossy(stdout).contains(&sum),
+                "{context}: no {sum}"
+            );
+            assert_eq!(got["min"], expected.min, "{context}");
+            assert_eq!(got["max"], expected.max, "{context}");
+            assert_eq!(got["malformed"], expected.malformed, "{context}");
+        }
+    }
+}
