@@ -225,15 +225,16 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 &mut lines,
                 &mut run,
                 swar::mask64,
-                |window, length| match record_with_epoch(window, length, &words, shape.epoch) {
-                    Some(value) => Verdict::Value(value),
-                    None if missed_lines >= SPLIT_AFTER_MISSES => {
-                        let masks = split::masks(window);
-                        let verdict =
-                            split::record(window, length, masks, |at| words.matches(window, at));
-                        missed_verdict(shape.epoch, window, verdict)
-                    }
-                    None => Verdict::Miss,
+                |window, length| {
+                    shape_verdict(
+                        record_with_epoch(window, length, &words, shape.epoch),
+                        missed_lines >= SPLIT_AFTER_MISSES,
+                        shape.epoch,
+                        window,
+                        length,
+                        split::masks,
+                        |window, at| words.matches(window, at),
+                    )
                 },
             ),
         };
@@ -379,21 +380,17 @@ fn template_lines<const SPLIT: bool>(
         // SAFETY: the features were detected just above.
         return unsafe { template_lines_avx2::<SPLIT>(text, lines, run, template, words) };
     }
-    fast_lines(
-        text,
-        lines,
-        run,
-        swar::mask64,
-        |window, length| match template.value(window, length) {
-            Some(value) => Verdict::Value(value),
-            None if SPLIT => missed_verdict(template.epoch(), window, {
-                split::record(window, length, split::masks(window), |at| {
-                    words.matches(window, at)
-                })
-            }),
-            None => Verdict::Miss,
-        },
-    )
+    fast_lines(text, lines, run, swar::mask64, |window, length| {
+        shape_verdict(
+            template.value(window, length),
+            SPLIT,
+            template.epoch(),
+            window,
+            length,
+            split::masks,
+            |window, at| words.matches(window, at),
+        )
+    })
 }
 
 /// [`template_lines`] compiled for AVX2, BMI2, LZCNT and POPCNT.
@@ -415,27 +412,47 @@ unsafe fn template_lines_avx2<const SPLIT: bool>(
         run,
         // SAFETY (all): this function runs only where AVX2 is.
         |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
-        |window, length| match unsafe { template.value_avx2(window, length) } {
-            Some(value) => Verdict::Value(value),
-            None if SPLIT => missed_verdict(template.epoch(), window, {
-                let masks = unsafe { split::masks_avx2(window) };
-                split::record(window, length, masks, |at| unsafe {
+        |window, length| {
+            shape_verdict(
+                unsafe { template.value_avx2(window, length) },
+                SPLIT,
+                template.epoch(),
+                window,
+                length,
+                |window| unsafe { split::masks_avx2(window) },
+                |window, at| unsafe {
                     split::needle_at_avx2(window, at, &words.padded, words.lanes)
-                })
-            }),
-            None => Verdict::Miss,
+                },
+            )
         },
     )
 }
 
-/// The verdict on a line the shape's check missed, given the masks'
-/// `verdict`: a record of the metric asked for with an epoch length other
-/// than `epoch` is left to the caller, so that the shape follows it.
+/// The verdict on the line of `length` bytes starting `window`, from the
+/// shape's check (`value`) and, where that missed and `use_split` is set,
+/// from `memchr-split`'s check, with `masks` and `metric_at` as
+/// [`split::record`] takes them. A record of the metric asked for with an
+/// epoch length other than `epoch` is left to the caller, so that the shape
+/// follows it.
 #[inline(always)]
-fn missed_verdict(epoch: usize, window: &[u8; FAST_SLACK], verdict: Verdict) -> Verdict {
-    match verdict {
-        Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
-        verdict => verdict,
+fn shape_verdict(
+    value: Option<i64>,
+    use_split: bool,
+    epoch: usize,
+    window: &[u8; FAST_SLACK],
+    length: usize,
+    masks: impl Fn(&[u8; 64]) -> (u32, u32),
+    metric_at: impl Fn(&[u8; 64], usize) -> bool,
+) -> Verdict {
+    match value {
+        Some(value) => Verdict::Value(value),
+        None if use_split => {
+            match split::record(window, length, masks(window), |at| metric_at(window, at)) {
+                Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
+                verdict => verdict,
+            }
+        }
+        None => Verdict::Miss,
     }
 }
 
@@ -496,27 +513,36 @@ fn fast_lines(
     missed
 }
 
-/// The records [`fast_lines`] takes in one call, with an `i64` sum: an `i128`
-/// kept across the loop does not fit the registers left, and its two halves
-/// went to the stack, so every line waited on a store and a load of the line
-/// before. Fast-path values have at most 8 digits (|v| < 2^27), and one call
-/// takes at most one record per 5 bytes of text below [`FAST_TEXT_MAX`], so
-/// the sum stays below 2^61.
+/// Records a fast path has taken and not yet handed to the `Answer`, kept in
+/// registers rather than behind a reference. The sum's type is the one
+/// difference between the two uses:
+///
+/// - [`ShortRun`], what [`fast_lines`] takes in one call, sums in an `i64`:
+///   an `i128` kept across the loop does not fit the registers left, and its
+///   two halves went to the stack, so every line waited on a store and a load
+///   of the line before. Fast-path values have at most 8 digits (|v| < 2^27),
+///   and one call takes at most one record per 5 bytes of text below
+///   [`FAST_TEXT_MAX`], so the sum stays below 2^61.
+/// - [`FastRun`], the records since the last flush (any values), in an `i128`.
 #[derive(Clone, Copy)]
-struct ShortRun {
+struct Run<Sum> {
     count: u64,
-    sum: i64,
+    sum: Sum,
     min: i64,
     max: i64,
-    /// Records of other metrics: lines, nothing more.
+    /// Records of other metrics the masks settled: lines, nothing more.
     others: u64,
 }
 
-impl Default for ShortRun {
+type ShortRun = Run<i64>;
+type FastRun = Run<i128>;
+
+impl<Sum: Default> Default for Run<Sum> {
+    /// Empty: `min` and `max` start at the far ends so the first value sets both.
     fn default() -> Self {
-        ShortRun {
+        Run {
             count: 0,
-            sum: 0,
+            sum: Sum::default(),
             min: i64::MAX,
             max: i64::MIN,
             others: 0,
@@ -524,11 +550,11 @@ impl Default for ShortRun {
     }
 }
 
-impl ShortRun {
+impl<Sum: std::ops::AddAssign + From<i64>> Run<Sum> {
     #[inline(always)]
     fn add(&mut self, value: i64) {
         self.count += 1;
-        self.sum += value;
+        self.sum += Sum::from(value);
         self.min = self.min.min(value);
         self.max = self.max.max(value);
     }
@@ -565,40 +591,7 @@ fn fold_missed_line(
     }
 }
 
-/// Records taken by a fast path since the last flush, kept in registers
-/// rather than in the `Answer` behind a reference.
-#[derive(Clone, Copy)]
-struct FastRun {
-    count: u64,
-    sum: i128,
-    min: i64,
-    max: i64,
-    /// Records of other metrics the masks settled: lines, nothing more.
-    others: u64,
-}
-
-impl Default for FastRun {
-    /// Empty: `min` and `max` start at the far ends so the first value sets both.
-    fn default() -> Self {
-        FastRun {
-            count: 0,
-            sum: 0,
-            min: i64::MAX,
-            max: i64::MIN,
-            others: 0,
-        }
-    }
-}
-
 impl FastRun {
-    #[inline(always)]
-    fn add(&mut self, value: i64) {
-        self.count += 1;
-        self.sum += i128::from(value);
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
-    }
-
     /// A well-formed record from the one-pass check: its value if it is of
     /// the metric asked for, or (`None`) only a line for another metric's.
     /// That line goes straight to `answer`: its place among the run's lines
