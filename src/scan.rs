@@ -224,7 +224,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 text,
                 &mut lines,
                 &mut run,
-                swar::mask64,
+                |block| swar::mask64(block, b'\n'),
                 |window, length| {
                     shape_verdict(
                         record_with_epoch(window, length, &words, shape.epoch),
@@ -267,7 +267,18 @@ pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let wanted = line::Wanted::new(needle.metric());
     let mut lines = LineEnds::new(text);
     let mut run = FastRun::default();
-    while let Some((start, end)) = split_lines(text, &mut lines, &mut run, &words) {
+    // Lines the unsigned loop left so far: past a few, the log has signed
+    // values (or other lines the masks miss), and the loop that takes signs
+    // takes over.
+    let mut missed_lines = 0;
+    loop {
+        let missed = if missed_lines < SPLIT_AFTER_MISSES {
+            split_lines::<false>(text, &mut lines, &mut run, &words)
+        } else {
+            split_lines::<true>(text, &mut lines, &mut run, &words)
+        };
+        let Some((start, end)) = missed else { break };
+        missed_lines += 1;
         fold_missed_line(text, start, end, wanted, &mut run, answer);
     }
     run.flush_into(answer);
@@ -277,7 +288,7 @@ pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
 /// [`fast_lines`] with [`split::record`]'s verdicts, in AVX2 where the CPU has
 /// it.
 #[inline(always)]
-fn split_lines(
+fn split_lines<const SIGNED: bool>(
     text: &[u8],
     lines: &mut LineEnds,
     run: &mut FastRun,
@@ -286,22 +297,28 @@ fn split_lines(
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if split_features_detected() {
         // SAFETY: the features were detected just above.
-        return unsafe { split_lines_avx2(text, lines, run, words) };
+        return unsafe { split_lines_avx2::<SIGNED>(text, lines, run, words) };
     }
-    fast_lines(text, lines, run, swar::mask64, |window, length| {
-        split::record(window, length, split::masks(window), |at| {
-            words.matches(window, at)
-        })
-    })
+    fast_lines(
+        text,
+        lines,
+        run,
+        |block| swar::mask64(block, b'\n'),
+        |window, length| {
+            split::record::<SIGNED>(window, length, split::masks(window), |at| {
+                words.matches(window, at)
+            })
+        },
+    )
 }
 
-/// [`split_lines`] compiled for AVX2, BMI2, LZCNT and POPCNT.
+/// [`split_lines`] compiled for AVX2, BMI1, BMI2, LZCNT and POPCNT.
 ///
 /// # Safety
-/// The CPU must support AVX2, BMI2, LZCNT and POPCNT.
+/// The CPU must support AVX2, BMI1, BMI2, LZCNT and POPCNT.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "avx2,bmi2,lzcnt,popcnt")]
-unsafe fn split_lines_avx2(
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+unsafe fn split_lines_avx2<const SIGNED: bool>(
     text: &[u8],
     lines: &mut LineEnds,
     run: &mut FastRun,
@@ -312,10 +329,10 @@ unsafe fn split_lines_avx2(
         lines,
         run,
         // SAFETY (both): this function runs only where AVX2 is.
-        |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
+        |block| unsafe { swar::mask64_avx2(block, b'\n') },
         |window, length| {
             let masks = unsafe { split::masks_avx2(window) };
-            split::record(window, length, masks, |at| unsafe {
+            split::record::<SIGNED>(window, length, masks, |at| unsafe {
                 split::needle_at_avx2(window, at, &words.padded, words.lanes)
             })
         },
@@ -342,7 +359,7 @@ impl LineEnds {
             .saturating_sub(FAST_SLACK.max(line::WINDOW))
             .min(FAST_TEXT_MAX);
         let newlines = if fast_end >= 64 {
-            crate::swar::mask64(text, 0, b'\n')
+            crate::swar::mask64(text[..64].try_into().expect("64 bytes"), b'\n')
         } else {
             0
         };
@@ -380,25 +397,31 @@ fn template_lines<const SPLIT: bool>(
         // SAFETY: the features were detected just above.
         return unsafe { template_lines_avx2::<SPLIT>(text, lines, run, template, words) };
     }
-    fast_lines(text, lines, run, swar::mask64, |window, length| {
-        shape_verdict(
-            template.value(window, length),
-            SPLIT,
-            template.epoch(),
-            window,
-            length,
-            split::masks,
-            |window, at| words.matches(window, at),
-        )
-    })
+    fast_lines(
+        text,
+        lines,
+        run,
+        |block| swar::mask64(block, b'\n'),
+        |window, length| {
+            shape_verdict(
+                template.value(window, length),
+                SPLIT,
+                template.epoch(),
+                window,
+                length,
+                split::masks,
+                |window, at| words.matches(window, at),
+            )
+        },
+    )
 }
 
-/// [`template_lines`] compiled for AVX2, BMI2, LZCNT and POPCNT.
+/// [`template_lines`] compiled for AVX2, BMI1, BMI2, LZCNT and POPCNT.
 ///
 /// # Safety
-/// The CPU must support AVX2, BMI2, LZCNT and POPCNT.
+/// The CPU must support AVX2, BMI1, BMI2, LZCNT and POPCNT.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "avx2,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
 unsafe fn template_lines_avx2<const SPLIT: bool>(
     text: &[u8],
     lines: &mut LineEnds,
@@ -411,7 +434,7 @@ unsafe fn template_lines_avx2<const SPLIT: bool>(
         lines,
         run,
         // SAFETY (all): this function runs only where AVX2 is.
-        |text, at, byte| unsafe { swar::mask64_avx2(text, at, byte) },
+        |block| unsafe { swar::mask64_avx2(block, b'\n') },
         |window, length| {
             shape_verdict(
                 unsafe { template.value_avx2(window, length) },
@@ -447,7 +470,7 @@ fn shape_verdict(
     match value {
         Some(value) => Verdict::Value(value),
         None if use_split => {
-            match split::record(window, length, masks(window), |at| metric_at(window, at)) {
+            match split::record::<true>(window, length, masks(window), |at| metric_at(window, at)) {
                 Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
                 verdict => verdict,
             }
@@ -466,6 +489,7 @@ fn split_features_detected() -> bool {
     *USABLE.get_or_init(|| {
         std::env::var_os("LOGBENCH_NO_AVX2").is_none()
             && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
             && std::is_x86_feature_detected!("bmi2")
             && std::is_x86_feature_detected!("lzcnt")
             && std::is_x86_feature_detected!("popcnt")
@@ -475,17 +499,29 @@ fn split_features_detected() -> bool {
 /// Fold the lines that `verdict` (given the 64 bytes from a line's start and
 /// its length) settles, up to the first it does not, which is returned as
 /// `(start, end)` and skipped; `None` once no whole block is left before
-/// `fast_end`. `mask64` finds the line ends in a block, as [`swar::mask64`]
-/// does.
+/// `fast_end`. `mask64` finds the line ends in a 64-byte block, as
+/// [`swar::mask64`] does.
+///
+/// The loop reads its windows and blocks without bounds checks: they cost
+/// registers that the loop's accumulators then lost to the stack. What makes
+/// that sound is checked once, on entry: `fast_end` leaves `FAST_SLACK` bytes
+/// of `text` after it, and the line ends in hand lie in a block that ends by
+/// `fast_end`; the loop keeps both true.
 #[inline(always)]
 fn fast_lines(
     text: &[u8],
     lines: &mut LineEnds,
     run: &mut FastRun,
-    mask64: impl Fn(&[u8], usize, u8) -> u64,
+    mask64: impl Fn(&[u8; 64]) -> u64,
     verdict: impl Fn(&[u8; FAST_SLACK], usize) -> Verdict,
 ) -> Option<(usize, usize)> {
     let mut at = *lines;
+    assert!(
+        at.fast_end <= text.len().saturating_sub(FAST_SLACK)
+            && (at.newlines == 0 || at.block + 64 <= at.fast_end)
+            && at.line_start <= at.block + at.newlines.trailing_zeros() as usize,
+        "the fast path's bounds"
+    );
     let mut folded = ShortRun::default();
     let missed = 'lines: loop {
         while at.newlines != 0 {
@@ -493,9 +529,9 @@ fn fast_lines(
             let start = at.line_start;
             at.line_start = end + 1;
             at.newlines &= at.newlines - 1;
-            let window: &[u8; FAST_SLACK] = text[start..start + FAST_SLACK]
-                .try_into()
-                .expect("FAST_SLACK bytes");
+            // SAFETY: start <= end < block + 64 <= fast_end, and FAST_SLACK
+            // bytes of text follow fast_end (asserted on entry).
+            let window = unsafe { &*text.as_ptr().add(start).cast::<[u8; FAST_SLACK]>() };
             match verdict(window, end - start) {
                 Verdict::Value(value) => folded.add(value),
                 Verdict::Other => folded.others += 1,
@@ -506,7 +542,8 @@ fn fast_lines(
         if at.block + 64 > at.fast_end {
             break None;
         }
-        at.newlines = mask64(text, at.block, b'\n');
+        // SAFETY: block + 64 <= fast_end <= text.len() (asserted on entry).
+        at.newlines = mask64(unsafe { &*text.as_ptr().add(at.block).cast::<[u8; 64]>() });
     };
     *lines = at;
     run.absorb(folded);
@@ -555,10 +592,24 @@ impl<Sum: std::ops::AddAssign + From<i64>> Run<Sum> {
     fn add(&mut self, value: i64) {
         self.count += 1;
         self.sum += Sum::from(value);
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
+        // Branches, not conditional moves: after the first few records they
+        // are never taken, and the loop keeps no chain through the bounds.
+        if value < self.min {
+            cold_path();
+            self.min = value;
+        }
+        if value > self.max {
+            cold_path();
+            self.max = value;
+        }
     }
 }
+
+/// Marks the branch that calls it as rarely taken (`std::hint::cold_path`
+/// from Rust 1.95; this crate builds with 1.85).
+#[cold]
+#[inline(always)]
+fn cold_path() {}
 
 /// A line the masks or the template did not settle, read in one pass as
 /// [`fold_lines`] reads it (a record of another metric or epoch length; a

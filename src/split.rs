@@ -12,9 +12,9 @@
 //! This is the same split the rung always did, `DIGITS,METRIC,VALUE`, with no
 //! assumption about where the commas are: unlike `swar`'s template, a line of
 //! any epoch length or metric length is split here. A line the masks cannot
-//! settle (longer than 32 bytes, a value of more than 8 digits, CRLF, anything
-//! malformed) is left to the caller's general path, so the answer never
-//! depends on whether this check was used.
+//! settle (longer than 32 bytes, a value of more than 8 digits, a signed
+//! value, CRLF, anything malformed) is left to the caller's general path, so
+//! the answer never depends on whether this check was used.
 
 use crate::swar::{load, parse_value_digits};
 
@@ -42,8 +42,13 @@ fn low_lanes(n: usize) -> u64 {
 /// `window`, given `masks`, the comma and digit lanes of its first [`LANES`]
 /// bytes ([`masks`] or [`masks_avx2`]), and `is_wanted`, which says whether
 /// the metric asked for and its comma start at a given offset.
+///
+/// With `SIGNED` unset, a signed value is left to the caller: looking for a
+/// sign keeps one more value live through the line, and the loop that has
+/// no register to spare for it loses its accumulators to the stack. The
+/// scanner runs the unsigned check until a buffer has shown it signed values.
 #[inline(always)]
-pub fn record(
+pub fn record<const SIGNED: bool>(
     window: &[u8; 64],
     length: usize,
     masks: (u32, u32),
@@ -55,30 +60,42 @@ pub fn record(
     let line = low_lanes(length);
     let commas = u64::from(masks.0) & line;
     let non_digits = !u64::from(masks.1) & line;
-    // Exactly two commas; the epoch before the first is all digits and not
-    // empty, so the first comma is the line's first non-digit.
-    let first = commas.trailing_zeros() as usize;
-    if commas.count_ones() != 2 || non_digits.trailing_zeros() as usize != first || first == 0 {
+    let first_comma = commas & commas.wrapping_neg();
+    let second = 63 - commas.leading_zeros() as usize; // <= 31 (garbage if no comma)
+    // Exactly two commas, not side by side (the metric is not empty); the
+    // line's first non-digit is the first comma, and that is not lane 0 (the
+    // epoch is all digits and not empty).
+    let split = commas.count_ones() == 2
+        && commas & (commas >> 1) == 0
+        && non_digits & non_digits.wrapping_neg() == first_comma
+        && first_comma > 1;
+    if !split {
         return Verdict::Miss;
     }
-    let second = 63 - commas.leading_zeros() as usize; // <= 31
-    // The value's digits follow the line's last non-digit: the second comma,
-    // or a sign just after it.
-    let last = 63 - non_digits.leading_zeros() as usize;
-    let sign = window[last & 63];
-    let signed = last == second + 1 && (sign == b'+' || sign == b'-');
-    let digits_at = last + 1; // <= 32
+    // After the second comma: only digits, or (if `SIGNED`) a sign and then
+    // only digits.
+    let (digits_at, negative) = match non_digits >> second {
+        1 => (second + 1, false),
+        3 if SIGNED => match window[(second + 1) & 63] {
+            b'-' => (second + 2, true),
+            b'+' => (second + 2, false),
+            _ => return Verdict::Miss,
+        },
+        _ => return Verdict::Miss,
+    };
     let count = length.wrapping_sub(digits_at); // huge if the value is empty
-    if (last != second && !signed) || second == first + 1 || count.wrapping_sub(1) >= 8 {
+    if count.wrapping_sub(1) >= 8 {
         return Verdict::Miss;
     }
-    // At most 8 digits (so `digits_at` <= 31): no overflow is possible.
-    let magnitude = parse_value_digits(load(window, digits_at.min(56)), count) as i64;
-    let value = if sign == b'-' { -magnitude } else { magnitude };
-    if is_wanted(first + 1) {
-        Verdict::Value(value)
-    } else {
+    // At most 8 digits, so `digits_at` <= 31 (the mask changes nothing) and
+    // the value cannot overflow.
+    let magnitude = parse_value_digits(load(window, digits_at & 31), count) as i64;
+    if !is_wanted(first_comma.trailing_zeros() as usize + 1) {
         Verdict::Other
+    } else if negative {
+        Verdict::Value(-magnitude)
+    } else {
+        Verdict::Value(magnitude)
     }
 }
 
@@ -208,7 +225,26 @@ mod tests {
                 "AVX2 and SWAR masks differ"
             );
         }
-        record(&window, line.len(), swar, is_wanted)
+        let signed = record::<true>(&window, line.len(), swar, is_wanted);
+        let unsigned = record::<false>(&window, line.len(), swar, is_wanted);
+        // The unsigned check settles what the signed one does, but signed values.
+        let signed_value = line
+            .iter()
+            .skip_while(|&&b| b != b',')
+            .skip(1)
+            .skip_while(|&&b| b != b',')
+            .nth(1)
+            .is_some_and(|b| matches!(b, b'+' | b'-'));
+        if signed_value {
+            assert_eq!(
+                unsigned,
+                Verdict::Miss,
+                "unsigned check settled a signed value"
+            );
+        } else {
+            assert_eq!(unsigned, signed, "the checks differ on an unsigned value");
+        }
+        signed
     }
 
     /// What the contract allows: a verdict it settles must be the grammar's.
@@ -229,6 +265,7 @@ mod tests {
         );
         assert_eq!(verdict(b"1,m,-7", b"m", b'9'), Verdict::Value(-7));
         assert_eq!(verdict(b"1,m,+00000007", b"m", b'9'), Verdict::Value(7));
+        assert_eq!(verdict(b"1,x,-7", b"m", b'9'), Verdict::Other);
         assert_eq!(
             verdict(b"12,memory_usage,16384", b"cpu_usage", b','),
             Verdict::Other
@@ -305,11 +342,12 @@ mod tests {
             prop_assert!(agrees(&line, b"m", verdict), "{} -> {:?}", line.escape_ascii(), verdict);
         }
 
-        /// Records of every layout that fits: the check settles them all.
+        /// Records of every layout that fits: the check settles them all
+        /// (the unsigned check, all but the signed ones).
         #[test]
         fn settles_every_record_that_fits(
             epoch in "[0-9]{1,12}",
-            metric in prop_oneof![Just("m".to_owned()), Just("cpu_usage".to_owned()), "[a-z_]{1,10}"],
+            metric in prop_oneof![Just("m".to_owned()), Just("cpu_usage".to_owned()), "[a-z_0-9]{1,10}"],
             sign in prop_oneof![Just(""), Just("-"), Just("+")],
             value in "[0-9]{1,8}",
         ) {

@@ -53,11 +53,9 @@ pub fn movemask(flags: u64) -> u64 {
     ((flags >> 7) & splat(1)).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
-/// Bit `i` set where `text[at + i] == byte`, for the 64 bytes from `at`
-/// (panics if fewer remain).
+/// Bit `i` set where `block[i] == byte`.
 #[inline(always)]
-pub fn mask64(text: &[u8], at: usize, byte: u8) -> u64 {
-    let block: &[u8; 64] = text[at..at + 64].try_into().expect("64 bytes");
+pub fn mask64(block: &[u8; 64], byte: u8) -> u64 {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         use std::arch::x86_64::{
@@ -87,11 +85,10 @@ pub fn mask64(text: &[u8], at: usize, byte: u8) -> u64 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-pub unsafe fn mask64_avx2(text: &[u8], at: usize, byte: u8) -> u64 {
+pub unsafe fn mask64_avx2(block: &[u8; 64], byte: u8) -> u64 {
     use std::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
     };
-    let block: &[u8; 64] = text[at..at + 64].try_into().expect("64 bytes");
     // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at offsets
     // 0 and 32 of `block`, a 64-byte array.
     unsafe {
@@ -191,18 +188,22 @@ mod tests {
         #[test]
         fn mask64_matches_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64)) {
             let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == b'\n' { m | 1 << i } else { m });
-            prop_assert_eq!(mask64(&bytes, 0, b'\n'), expected);
+            prop_assert_eq!(mask64(bytes.as_slice().try_into().unwrap(), b'\n'), expected);
         }
 
         #[test]
         #[cfg(target_arch = "x86_64")]
         fn mask64_avx2_matches_mask64(
-            (bytes, at) in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64..80)
-                .prop_flat_map(|bytes| { let last = bytes.len() - 64; (Just(bytes), 0..=last) }),
+            bytes in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(b','), any::<u8>()])
+                .prop_flat_map(|low| (Just(low), proptest::array::uniform32(prop_oneof![Just(b'\n'), any::<u8>()]))),
+            byte in prop_oneof![Just(b'\n'), Just(b','), any::<u8>()],
         ) {
+            let mut block = [0u8; 64];
+            block[..32].copy_from_slice(&bytes.0);
+            block[32..].copy_from_slice(&bytes.1);
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: AVX2 was detected just above.
-                prop_assert_eq!(unsafe { mask64_avx2(&bytes, at, b'\n') }, mask64(&bytes, at, b'\n'));
+                prop_assert_eq!(unsafe { mask64_avx2(&block, byte) }, mask64(&block, byte));
             }
         }
 
