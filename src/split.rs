@@ -39,7 +39,7 @@ fn low_lanes(n: usize) -> u64 {
 }
 
 /// The verdict on the line of `length` bytes (without its `\n`) that starts
-/// `window`, given `masks`, the comma and digit lanes of its first [`LANES`]
+/// `window`, given `masks`, the comma and non-digit lanes of its first [`LANES`]
 /// bytes ([`masks`] or [`masks_avx2`]), and `is_wanted`, which says whether
 /// the metric asked for and its comma start at a given offset.
 ///
@@ -59,7 +59,7 @@ pub fn record<const SIGNED: bool>(
     }
     let line = low_lanes(length);
     let commas = u64::from(masks.0) & line;
-    let non_digits = !u64::from(masks.1) & line;
+    let non_digits = u64::from(masks.1) & line;
     let first_comma = commas & commas.wrapping_neg();
     let second = 63 - commas.leading_zeros() as usize; // <= 31 (garbage if no comma)
     // Exactly two commas, not side by side (the metric is not empty); the
@@ -74,14 +74,16 @@ pub fn record<const SIGNED: bool>(
     }
     // After the second comma: only digits, or (if `SIGNED`) a sign and then
     // only digits.
-    let (digits_at, negative) = match non_digits >> second {
-        1 => (second + 1, false),
-        3 if SIGNED => match window[(second + 1) & 63] {
+    let (digits_at, negative) = if non_digits.leading_zeros() == commas.leading_zeros() {
+        (second + 1, false)
+    } else if SIGNED && non_digits >> second == 3 {
+        match window[(second + 1) & 63] {
             b'-' => (second + 2, true),
             b'+' => (second + 2, false),
             _ => return Verdict::Miss,
-        },
-        _ => return Verdict::Miss,
+        }
+    } else {
+        return Verdict::Miss;
     };
     let count = length.wrapping_sub(digits_at); // huge if the value is empty
     if count.wrapping_sub(1) >= 8 {
@@ -99,15 +101,25 @@ pub fn record<const SIGNED: bool>(
     }
 }
 
-/// The comma and digit lanes of the first [`LANES`] bytes of `window`: SSE2
-/// on x86_64, SWAR words elsewhere.
+/// Added to every byte (wrapping), this moves `'0'..='9'` to the bottom of
+/// the signed byte range, -128..=-119, and every other byte above it, so one
+/// signed compare finds the non-digits.
+#[cfg(target_arch = "x86_64")]
+const DIGIT_SHIFT: i8 = (128 - b'0' as i16) as i8;
+
+/// `'9'` after [`DIGIT_SHIFT`].
+#[cfg(target_arch = "x86_64")]
+const LAST_SHIFTED_DIGIT: i8 = -119;
+
+/// The comma and non-digit lanes of the first [`LANES`] bytes of `window`:
+/// SSE2 on x86_64, SWAR words elsewhere.
 #[inline(always)]
 pub fn masks(window: &[u8; 64]) -> (u32, u32) {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-            _mm_set1_epi8, _mm_sub_epi8,
+            __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
+            _mm_movemask_epi8, _mm_set1_epi8,
         };
         // SAFETY: SSE2 is enabled (the cfg above); the loads read 16 bytes at
         // offsets 0 and 16 of a 64-byte array.
@@ -115,12 +127,11 @@ pub fn masks(window: &[u8; 64]) -> (u32, u32) {
             let half = |at: usize| {
                 let bytes = _mm_loadu_si128(window.as_ptr().add(at).cast::<__m128i>());
                 let commas = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b',' as i8));
-                // '0'..='9' become 0..=9; every other byte wraps above 9.
-                let above_zero = _mm_sub_epi8(bytes, _mm_set1_epi8(b'0' as i8));
-                let digits = _mm_cmpeq_epi8(_mm_min_epu8(above_zero, _mm_set1_epi8(9)), above_zero);
+                let shifted = _mm_add_epi8(bytes, _mm_set1_epi8(DIGIT_SHIFT));
+                let non_digits = _mm_cmpgt_epi8(shifted, _mm_set1_epi8(LAST_SHIFTED_DIGIT));
                 (
                     _mm_movemask_epi8(commas) as u32,
-                    _mm_movemask_epi8(digits) as u32,
+                    _mm_movemask_epi8(non_digits) as u32,
                 )
             };
             let (low, high) = (half(0), half(16));
@@ -140,20 +151,19 @@ pub fn masks(window: &[u8; 64]) -> (u32, u32) {
 #[inline]
 pub unsafe fn masks_avx2(window: &[u8; 64]) -> (u32, u32) {
     use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
-        _mm256_set1_epi8, _mm256_sub_epi8,
+        __m256i, _mm256_add_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_set1_epi8,
     };
     // SAFETY: the caller guarantees AVX2; the load reads 32 bytes at offset 0
     // of a 64-byte array.
     unsafe {
         let bytes = _mm256_loadu_si256(window.as_ptr().cast::<__m256i>());
         let commas = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(b',' as i8));
-        let above_zero = _mm256_sub_epi8(bytes, _mm256_set1_epi8(b'0' as i8));
-        let digits =
-            _mm256_cmpeq_epi8(_mm256_min_epu8(above_zero, _mm256_set1_epi8(9)), above_zero);
+        let shifted = _mm256_add_epi8(bytes, _mm256_set1_epi8(DIGIT_SHIFT));
+        let non_digits = _mm256_cmpgt_epi8(shifted, _mm256_set1_epi8(LAST_SHIFTED_DIGIT));
         (
             _mm256_movemask_epi8(commas) as u32,
-            _mm256_movemask_epi8(digits) as u32,
+            _mm256_movemask_epi8(non_digits) as u32,
         )
     }
 }
@@ -184,11 +194,12 @@ pub unsafe fn needle_at_avx2(window: &[u8; 64], at: usize, needle: &[u8; 32], la
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn masks_swar(window: &[u8; 64]) -> (u32, u32) {
     use crate::swar::{digit_lanes, lanes_equal_to, movemask};
-    (0..LANES / 8).fold((0, 0), |(commas, digits), k| {
+    (0..LANES / 8).fold((0, 0), |(commas, non_digits), k| {
         let word = load(window, 8 * k);
+        let digits = movemask(digit_lanes(word)) as u32;
         (
             commas | (movemask(lanes_equal_to(word, b',')) as u32) << (8 * k),
-            digits | (movemask(digit_lanes(word)) as u32) << (8 * k),
+            non_digits | (!digits & 0xff) << (8 * k),
         )
     })
 }
