@@ -238,7 +238,8 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 },
             ),
         };
-        let Some((start, end)) = missed else { break };
+        let Some(start) = missed else { break };
+        let end = lines.line_start - 1;
         missed_lines += 1;
         if fold_missed_line(text, start, end, wanted, &mut run, answer) {
             shape.follow(&text[start..]);
@@ -277,7 +278,8 @@ pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
         } else {
             split_lines::<true>(text, &mut lines, &mut run, &words)
         };
-        let Some((start, end)) = missed else { break };
+        let Some(start) = missed else { break };
+        let end = lines.line_start - 1;
         missed_lines += 1;
         fold_missed_line(text, start, end, wanted, &mut run, answer);
     }
@@ -293,7 +295,7 @@ fn split_lines<const SIGNED: bool>(
     lines: &mut LineEnds,
     run: &mut FastRun,
     words: &NeedleWords,
-) -> Option<(usize, usize)> {
+) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if split_features_detected() {
         // SAFETY: the features were detected just above.
@@ -323,7 +325,7 @@ unsafe fn split_lines_avx2<const SIGNED: bool>(
     lines: &mut LineEnds,
     run: &mut FastRun,
     words: &NeedleWords,
-) -> Option<(usize, usize)> {
+) -> Option<usize> {
     fast_lines(
         text,
         lines,
@@ -391,7 +393,7 @@ fn template_lines<const SPLIT: bool>(
     run: &mut FastRun,
     template: &Template,
     words: &NeedleWords,
-) -> Option<(usize, usize)> {
+) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if split_features_detected() {
         // SAFETY: the features were detected just above.
@@ -428,7 +430,7 @@ unsafe fn template_lines_avx2<const SPLIT: bool>(
     run: &mut FastRun,
     template: &Template,
     words: &NeedleWords,
-) -> Option<(usize, usize)> {
+) -> Option<usize> {
     fast_lines(
         text,
         lines,
@@ -497,8 +499,9 @@ fn split_features_detected() -> bool {
 }
 
 /// Fold the lines that `verdict` (given the 64 bytes from a line's start and
-/// its length) settles, up to the first it does not, which is returned as
-/// `(start, end)` and skipped; `None` once no whole block is left before
+/// its length) settles, up to the first it does not, whose start is returned
+/// (it ends where `lines` now starts, less its `\n`) and which is skipped;
+/// `None` once no whole block is left before
 /// `fast_end`. `mask64` finds the line ends in a 64-byte block, as
 /// [`swar::mask64`] does.
 ///
@@ -514,7 +517,7 @@ fn fast_lines(
     run: &mut FastRun,
     mask64: impl Fn(&[u8; 64]) -> u64,
     verdict: impl Fn(&[u8; FAST_SLACK], usize) -> Verdict,
-) -> Option<(usize, usize)> {
+) -> Option<usize> {
     let mut at = *lines;
     assert!(
         at.fast_end <= text.len().saturating_sub(FAST_SLACK)
@@ -535,7 +538,7 @@ fn fast_lines(
             match verdict(window, end - start) {
                 Verdict::Value(value) => folded.add(value),
                 Verdict::Other => folded.others += 1,
-                Verdict::Miss => break 'lines Some((start, end)),
+                Verdict::Miss => break 'lines Some(start),
             }
         }
         at.block += 64;
