@@ -15,7 +15,7 @@
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
 //! - [`split`]: `memchr-split`'s check: a line cut at its commas with comma
-//!   and digit masks.
+//!   and non-digit masks.
 //! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
 //! - [`template`]: `swar`'s fixed-shape check, a byte range per lane (SSE2 or
 //!   AVX2).

@@ -250,14 +250,16 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
 }
 
 /// `memchr-split`'s scan: [`fold_lines`] with each line split at its commas
-/// by [`split::record`], from comma and digit masks of its first 32 bytes
+/// by [`split::record`], from comma and non-digit masks of its first 32 bytes
 /// (AVX2 where the CPU has it, else SSE2 or SWAR words).
 ///
 /// Line ends are found 64 bytes at a time, independently of the split, so
 /// the CPU can overlap the work on consecutive lines instead of waiting for
 /// one line's split to learn where the next begins. A line the masks do not
 /// settle (longer than 32 bytes, a value over 8 digits, CRLF, malformed or
-/// blank) is read as [`fold_lines`] reads it, and so are the last
+/// blank; a signed value until 16 lines of the buffer have missed, when the
+/// loop that looks for signs takes over) is read as [`fold_lines`] reads it,
+/// and so are the last
 /// [`line::WINDOW`] bytes and the rest of their 64-byte block, so the answer
 /// is the same on every input.
 #[inline]

@@ -3,7 +3,7 @@
 //! The scanner ([`crate::scan`]) finds line ends 64 bytes at a time and hands
 //! this check the first 64 bytes from each line's start. Here the first 32 of
 //! them are classified in one pass (SIMD where the CPU has it): which lanes
-//! are commas, which are digits. The rest is arithmetic on the two masks: the
+//! are commas, which are not digits. The rest is arithmetic on the two masks: the
 //! commas are the lowest set bits, the epoch and the value must be digit
 //! lanes, the metric is compared in place. No field is scanned byte by byte,
 //! and no step waits for the one before it to find where a field ends, so the
