@@ -7,7 +7,7 @@
 //! it walks the inverse Burrows–Wheeler transform as one chain of dependent
 //! loads, each a cache miss in a 3.6 MB table. This decoder:
 //!
-//! - decodes Huffman codes of up to [`LOOKUP_BITS`] bits with one table
+//! - decodes Huffman codes of up to `LOOKUP_BITS` (10) bits with one table
 //!   lookup (longer codes by canonical code ranges, as any decoder);
 //! - walks the inverse BWT as eight independent segments at once (they start
 //!   at rows marked in advance and are laid out in text order after), so
