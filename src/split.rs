@@ -61,7 +61,6 @@ pub fn record<const SIGNED: bool>(
     let commas = u64::from(masks.0) & line;
     let non_digits = u64::from(masks.1) & line;
     let first_comma = commas & commas.wrapping_neg();
-    let second = 63 - commas.leading_zeros() as usize; // <= 31 (garbage if no comma)
     // Exactly two commas, not side by side (the metric is not empty); the
     // line's first non-digit is the first comma, and that is not lane 0 (the
     // epoch is all digits and not empty).
@@ -72,6 +71,7 @@ pub fn record<const SIGNED: bool>(
     if !split {
         return Verdict::Miss;
     }
+    let second = 63 - commas.leading_zeros() as usize; // <= 31
     // After the second comma: only digits, or (if `SIGNED`) a sign and then
     // only digits.
     let (digits_at, negative) = if non_digits.leading_zeros() == commas.leading_zeros() {
