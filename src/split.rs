@@ -12,9 +12,10 @@
 //! This is the same split the rung always did, `DIGITS,METRIC,VALUE`, with no
 //! assumption about where the commas are: unlike `swar`'s template, a line of
 //! any epoch length or metric length is split here. A line the masks cannot
-//! settle (longer than 32 bytes, a value of more than 8 digits, a signed
-//! value, CRLF, anything malformed) is left to the caller's general path, so
-//! the answer never depends on whether this check was used.
+//! settle (longer than 32 bytes, a value of more than 8 digits, CRLF,
+//! anything malformed; a signed value, where the unsigned check is asked for)
+//! is left to the caller's general path, so the answer never depends on
+//! whether this check was used.
 
 use crate::swar::{load, parse_value_digits};
 
@@ -46,7 +47,8 @@ fn low_lanes(n: usize) -> u64 {
 /// With `SIGNED` unset, a signed value is left to the caller: looking for a
 /// sign keeps one more value live through the line, and the loop that has
 /// no register to spare for it loses its accumulators to the stack. The
-/// scanner runs the unsigned check until a buffer has shown it signed values.
+/// scanner runs the unsigned check until 16 lines of a buffer have missed
+/// (for any reason: a sign, CRLF, a blank line), then the signed one.
 #[inline(always)]
 pub fn record<const SIGNED: bool>(
     window: &[u8; 64],
