@@ -108,6 +108,9 @@ pub struct Needle {
     /// `None` when the fast path cannot be used for this metric (too long, or
     /// no line can be a record of it): every line takes the general path.
     words: Option<NeedleWords>,
+    /// `,METRIC,` for `memchr-split`'s check; `None` where that cannot be
+    /// used (a metric of more than 30 bytes, or one no line can match).
+    field: Option<Box<split::Field>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,9 +120,6 @@ struct NeedleWords {
     lo_mask: u128,
     hi: u128,
     hi_mask: u128,
-    /// `METRIC,` padded to 32 bytes, and its lanes, for one vector compare.
-    padded: [u8; NEEDLE_MAX],
-    lanes: u32,
 }
 
 /// The longest `METRIC,` the fast path compares in registers.
@@ -161,11 +161,13 @@ impl Needle {
                 lo_mask: word(&mask[..16]),
                 hi: word(&padded[16..]),
                 hi_mask: word(&mask[16..]),
-                padded,
-                lanes: ((1u64 << literal.len()) - 1) as u32,
             }
         });
-        Needle { literal, words }
+        Needle {
+            field: split::Field::new(metric),
+            literal,
+            words,
+        }
     }
 
     /// The metric asked for.
@@ -208,6 +210,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
         return fold_lines(text, needle.metric(), answer);
     };
     let wanted = line::Wanted::new(needle.metric());
+    let split = needle.field.as_deref();
     let mut lines = LineEnds::new(text);
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
@@ -222,14 +225,14 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
             Some(ref template) if missed_lines < SPLIT_AFTER_MISSES => {
                 let check = TemplateCheck::<false> {
                     template,
-                    words: &words,
+                    split: None,
                 };
                 check_lines(text, &mut lines, &mut run, check)
             }
             Some(ref template) => {
                 let check = TemplateCheck::<true> {
                     template,
-                    words: &words,
+                    split: split.map(SplitCheck),
                 };
                 check_lines(text, &mut lines, &mut run, check)
             }
@@ -244,9 +247,11 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
                         missed_lines >= SPLIT_AFTER_MISSES,
                         shape.epoch,
                         window,
-                        length,
-                        split::masks,
-                        |window, at| words.matches(window, at),
+                        || {
+                            split.map_or(Verdict::Miss, |field| {
+                                SplitCheck::<true>(field).verdict(window, length)
+                            })
+                        },
                     )
                 },
             ),
@@ -277,7 +282,7 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
 /// is the same on every input.
 #[inline]
 pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
-    let Some(words) = needle.words else {
+    let Some(field) = needle.field.as_deref() else {
         return fold_lines(text, needle.metric(), answer);
     };
     let wanted = line::Wanted::new(needle.metric());
@@ -289,9 +294,9 @@ pub fn fold_lines_split(text: &[u8], needle: &Needle, answer: &mut Answer) {
     let mut missed_lines = 0;
     loop {
         let missed = if missed_lines < SPLIT_AFTER_MISSES {
-            check_lines(text, &mut lines, &mut run, SplitCheck::<false>(&words))
+            check_lines(text, &mut lines, &mut run, SplitCheck::<false>(field))
         } else {
-            check_lines(text, &mut lines, &mut run, SplitCheck::<true>(&words))
+            check_lines(text, &mut lines, &mut run, SplitCheck::<true>(field))
         };
         let Some(start) = missed else { break };
         let end = lines.line_start - 1;
@@ -365,14 +370,19 @@ unsafe fn check_lines_avx2(
 /// `memchr-split`'s check ([`split::record`]), taking signed values if
 /// `SIGNED` is set.
 #[derive(Clone, Copy)]
-struct SplitCheck<'a, const SIGNED: bool>(&'a NeedleWords);
+struct SplitCheck<'a, const SIGNED: bool>(&'a split::Field);
 
 impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
     #[inline(always)]
     fn verdict(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
-        split::record::<SIGNED>(window, length, split::masks(window), |at| {
-            self.0.matches(window, at)
-        })
+        split::record::<SIGNED>(
+            window,
+            length,
+            split::masks(window).1,
+            || split::masks(window).0,
+            self.0,
+            |p| self.0.equal_lanes(window, p),
+        )
     }
 
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -381,10 +391,15 @@ impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
     unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
         // SAFETY (both): this function is compiled for AVX2, and the caller
         // guarantees the CPU has it.
-        let masks = unsafe { split::masks_avx2(window) };
-        split::record::<SIGNED>(window, length, masks, |at| unsafe {
-            split::needle_at_avx2(window, at, &self.0.padded, self.0.lanes)
-        })
+        let field = self.0;
+        split::record::<SIGNED>(
+            window,
+            length,
+            unsafe { split::masks_avx2(window).1 },
+            || unsafe { split::masks_avx2(window).0 },
+            field,
+            |p| unsafe { field.equal_lanes_avx2(window, p) },
+        )
     }
 }
 
@@ -435,7 +450,8 @@ impl LineEnds {
 #[derive(Clone, Copy)]
 struct TemplateCheck<'a, const SPLIT: bool> {
     template: &'a Template,
-    words: &'a NeedleWords,
+    /// `memchr-split`'s check, where the metric allows it.
+    split: Option<SplitCheck<'a, true>>,
 }
 
 impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
@@ -446,9 +462,10 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
             SPLIT,
             self.template.epoch(),
             window,
-            length,
-            split::masks,
-            |window, at| self.words.matches(window, at),
+            || {
+                self.split
+                    .map_or(Verdict::Miss, |split| split.verdict(window, length))
+            },
         )
     }
 
@@ -457,25 +474,23 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
     #[inline]
     unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
         shape_verdict(
-            // SAFETY (all): this function is compiled for AVX2, and the caller
-            // guarantees the CPU has it.
+            // SAFETY (both): this function is compiled for AVX2, and the
+            // caller guarantees the CPU has it.
             unsafe { self.template.value_avx2(window, length) },
             SPLIT,
             self.template.epoch(),
             window,
-            length,
-            |window| unsafe { split::masks_avx2(window) },
-            |window, at| unsafe {
-                split::needle_at_avx2(window, at, &self.words.padded, self.words.lanes)
+            || match self.split {
+                Some(split) => unsafe { split.verdict_avx2(window, length) },
+                None => Verdict::Miss,
             },
         )
     }
 }
 
-/// The verdict on the line of `length` bytes starting `window`, from the
-/// shape's check (`value`) and, where that missed and `use_split` is set,
-/// from `memchr-split`'s check, with `masks` and `metric_at` as
-/// [`split::record`] takes them. A record of the metric asked for with an
+/// The verdict on the line starting `window`, from the shape's check
+/// (`value`) and, where that missed and `use_split` is set, from
+/// `memchr-split`'s check (`split`). A record of the metric asked for with an
 /// epoch length other than `epoch` is left to the caller, so that the shape
 /// follows it.
 #[inline(always)]
@@ -484,18 +499,14 @@ fn shape_verdict(
     use_split: bool,
     epoch: usize,
     window: &[u8; FAST_SLACK],
-    length: usize,
-    masks: impl Fn(&[u8; 64]) -> (u32, u32),
-    metric_at: impl Fn(&[u8; 64], usize) -> bool,
+    split: impl FnOnce() -> Verdict,
 ) -> Verdict {
     match value {
         Some(value) => Verdict::Value(value),
-        None if use_split => {
-            match split::record::<true>(window, length, masks(window), |at| metric_at(window, at)) {
-                Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
-                verdict => verdict,
-            }
-        }
+        None if use_split => match split() {
+            Verdict::Value(_) if window[epoch & 63] != b',' => Verdict::Miss,
+            verdict => verdict,
+        },
         None => Verdict::Miss,
     }
 }
@@ -810,9 +821,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// The metric compares the scanners use, at every offset they can be
-        /// asked for: the words, the AVX2 vector (where the CPU has it) and a
-        /// plain comparison agree.
+        /// The template's fallback compares `METRIC,` at every offset it can
+        /// be asked for: the words and a plain comparison agree.
         #[test]
         fn metric_compares_agree_at_every_offset(
             metric in prop_oneof![Just(b"cpu_usage".to_vec()), Just(b"m".to_vec()), proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'_')], 1..31)],
@@ -831,12 +841,6 @@ mod tests {
             for at in 0..32 {
                 let plain = window[at..].starts_with(&literal);
                 prop_assert_eq!(words.matches(&window, at), plain, "words at {}", at);
-                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-                if std::is_x86_feature_detected!("avx2") {
-                    // SAFETY: AVX2 was detected just above.
-                    let avx2 = unsafe { split::needle_at_avx2(&window, at, &words.padded, words.lanes) };
-                    prop_assert_eq!(avx2, plain, "AVX2 at {}", at);
-                }
             }
         }
     }

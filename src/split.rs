@@ -3,13 +3,17 @@
 //! The scanner ([`crate::scan`]) finds line ends 64 bytes at a time and hands
 //! this check the first 64 bytes from each line's start. Here the first 32 of
 //! them are classified in one pass (SIMD where the CPU has it): which lanes
-//! are commas, which are not digits. The rest is arithmetic on the two masks: the
-//! commas are the lowest set bits, the epoch and the value must be digit
-//! lanes, the metric is compared in place. No field is scanned byte by byte,
-//! and no step waits for the one before it to find where a field ends, so the
-//! CPU overlaps the work on consecutive lines.
+//! are not digits. The epoch runs to the first of them, which must be the
+//! comma that starts `,METRIC,`: that is one compare, against the field
+//! placed at that lane (a table of 33 vectors, so no shift and no bounds
+//! check). Where it matches, the value is the rest of the line, and the
+//! non-digit mask says whether it is all digits; the digits are parsed from
+//! the word that ends the line. Only a line of another metric needs its
+//! commas found. No field is scanned byte by byte, and no step waits for the
+//! one before it to find where a field ends, so the CPU overlaps the work on
+//! consecutive lines.
 //!
-//! This is the same split the rung always did, `DIGITS,METRIC,VALUE`, with no
+//! This is the split the rung always did, `DIGITS,METRIC,VALUE`, with no
 //! assumption about where the commas are: unlike `swar`'s template, a line of
 //! any epoch length or metric length is split here. A line the masks cannot
 //! settle (longer than 32 bytes, a value of more than 8 digits, CRLF,
@@ -39,10 +43,148 @@ fn low_lanes(n: usize) -> u64 {
     (1u64 << (n & 63)) - 1
 }
 
+/// `,METRIC,` for the metric asked for, as [`record`] compares it: placed at
+/// every lane where a line's first non-digit can be, so that the compare is
+/// one vector from a table, with no shift and no bounds to check.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// `,METRIC,` starting at lane `p` of `at[p]` (cut at [`LANES`]).
+    at: [[u8; LANES]; LANES + 1],
+    /// The lanes of `,METRIC,` at lane `p`, and none at 0: a line that starts
+    /// with its comma has no epoch.
+    lanes_at: [u64; LANES + 1],
+    /// Bytes in `,METRIC,`.
+    len: usize,
+    /// For a value of `n` digits (1 to 8), what the last bytes of `,METRIC,`
+    /// add to it when it is read from the 4 (or, past 4 digits, 8) bytes that
+    /// end the line ([`parse_line_end`]).
+    bias: [u64; 9],
+}
+
+impl Field {
+    /// `None` where no line can be a record of `metric`, or where
+    /// `,METRIC,` is longer than [`LANES`] bytes: the caller then takes the
+    /// general path.
+    pub fn new(metric: &[u8]) -> Option<Box<Field>> {
+        let field = [b",", metric, b","].concat();
+        if !crate::line::metric_can_match(metric) || field.len() > LANES {
+            return None;
+        }
+        let mut at = [[0u8; LANES]; LANES + 1];
+        let mut lanes_at = [0u64; LANES + 1];
+        for p in 1..=LANES {
+            let shown = field.len().min(LANES - p);
+            at[p][p..p + shown].copy_from_slice(&field[..shown]);
+            lanes_at[p] = low_lanes(field.len()) << p;
+        }
+        let mut bias = [0u64; 9];
+        for (count, bias) in bias.iter_mut().enumerate().skip(1) {
+            // The word that ends the line holds the last bytes of `,METRIC,`
+            // and then the value: its digits' nibbles are 0 here.
+            let width = if count <= 4 { 4 } else { 8 };
+            let tail = &field[field.len() - (width - count)..];
+            let mut bytes = [b'0'; 8];
+            bytes[..tail.len()].copy_from_slice(tail);
+            *bias = parse_line_end(u64::from_le_bytes(bytes), count, &[0; 9]);
+        }
+        Some(Box::new(Field {
+            at,
+            lanes_at,
+            len: field.len(),
+            bias,
+        }))
+    }
+
+    /// The lanes of the first [`LANES`] bytes of `window` equal to those of
+    /// `,METRIC,` placed at `p` (<= 32): SSE2 on x86_64, SWAR words elsewhere.
+    #[inline(always)]
+    pub fn equal_lanes(&self, window: &[u8; 64], p: usize) -> u32 {
+        let placed = &self.at[p];
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        {
+            use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+            // SAFETY: SSE2 is enabled (the cfg above); the loads read 16 bytes
+            // at offsets 0 and 16 of two arrays of at least 32 bytes.
+            unsafe {
+                let half = |at: usize| {
+                    let text = _mm_loadu_si128(window.as_ptr().add(at).cast::<__m128i>());
+                    let field = _mm_loadu_si128(placed.as_ptr().add(at).cast::<__m128i>());
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(text, field)) as u32
+                };
+                half(0) | half(16) << 16
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        {
+            use crate::swar::{equal_lanes, movemask};
+            (0..LANES / 8).fold(0, |mask, k| {
+                let equal = equal_lanes(load(window, 8 * k), load(placed, 8 * k));
+                mask | (movemask(equal) as u32) << (8 * k)
+            })
+        }
+    }
+
+    /// [`Field::equal_lanes`] in one AVX2 compare.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn equal_lanes_avx2(&self, window: &[u8; 64], p: usize) -> u32 {
+        use std::arch::x86_64::{
+            __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
+        };
+        let placed = &self.at[p];
+        // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at
+        // offset 0 of a 64-byte and a 32-byte array.
+        unsafe {
+            let text = _mm256_loadu_si256(window.as_ptr().cast::<__m256i>());
+            let field = _mm256_loadu_si256(placed.as_ptr().cast::<__m256i>());
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(text, field)) as u32
+        }
+    }
+}
+
+/// The value of a line's last `count` bytes (1 to 8 digits), from `word`, the
+/// 4 bytes (up to 4 digits, in its low half) or 8 bytes that end the line, the
+/// bytes before the value included: `bias[count]` takes out what those add.
+///
+/// Each byte's low four bits are its weight (a digit's value; 0 to 15 for
+/// the bytes before the value), and the three steps pair bytes, then pairs,
+/// then quadruples, with no lane reaching the next: exact for any byte. So
+/// the value's digits need no shift into place, and the bytes before it are
+/// a constant of the metric, subtracted.
+#[inline(always)]
+fn parse_line_end(word: u64, count: usize, bias: &[u64; 9]) -> u64 {
+    const NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    let weighted = if count <= 4 {
+        // Bits 16..32 of the product: 100 * pair 0 + pair 1 (at most 16665).
+        let nibbles = word as u32 & NIBBLES as u32;
+        let pairs = nibbles.wrapping_mul(10).wrapping_add(nibbles >> 8) & 0x00ff_00ff;
+        u64::from(pairs.wrapping_mul(1 + (100 << 16)) >> 16)
+    } else {
+        let nibbles = word & NIBBLES;
+        let pairs = nibbles.wrapping_mul(10).wrapping_add(nibbles >> 8) & 0x00ff_00ff_00ff_00ff;
+        let quads = pairs.wrapping_mul(100).wrapping_add(pairs >> 16) & 0x0000_ffff_0000_ffff;
+        quads.wrapping_mul(10_000).wrapping_add(quads >> 32) & 0xffff_ffff
+    };
+    weighted.wrapping_sub(bias[count])
+}
+
 /// The verdict on the line of `length` bytes (without its `\n`) that starts
-/// `window`, given `masks`, the comma and non-digit lanes of its first [`LANES`]
-/// bytes ([`masks`] or [`masks_avx2`]), and `is_wanted`, which says whether
-/// the metric asked for and its comma start at a given offset.
+/// `window`, given the non-digit lanes of its first [`LANES`] bytes
+/// ([`masks`] or [`masks_avx2`]), its comma lanes (asked for only when the
+/// line is not of the metric asked for), the `field` asked for, and
+/// `equal_lanes`, the lanes of the window equal to those of the field placed
+/// at a given lane ([`Field::equal_lanes`] or [`Field::equal_lanes_avx2`]).
+///
+/// The line is split as a hand-written parser would: the epoch runs to the
+/// first non-digit, which must be the comma of `,METRIC,`. Where that
+/// matches, the second comma is known, and one test on the non-digits settles
+/// the rest: outside `,METRIC,`, the first non-digit must be the line's end,
+/// so the epoch and the value are all digits. Only a line of another metric
+/// (or a malformed one) needs its commas found ([`other`]).
 ///
 /// With `SIGNED` unset, a signed value is left to the caller: looking for a
 /// sign keeps one more value live through the line, and the loop that has
@@ -53,56 +195,125 @@ fn low_lanes(n: usize) -> u64 {
 pub fn record<const SIGNED: bool>(
     window: &[u8; 64],
     length: usize,
-    masks: (u32, u32),
-    is_wanted: impl Fn(usize) -> bool,
+    non_digits: u32,
+    commas: impl Fn() -> u32,
+    field: &Field,
+    equal_lanes: impl Fn(usize) -> u32,
+) -> Verdict {
+    let first = non_digits.trailing_zeros() as usize; // 32 if there is none
+    let field_lanes = field.lanes_at[first];
+    if u64::from(equal_lanes(first)) & field_lanes != field_lanes {
+        return other::<SIGNED>(window, length, commas(), non_digits, first);
+    }
+    // `,METRIC,` at `first` (or `first` is 0, and this fails below): the line
+    // is a record of the metric asked for, or malformed. Outside those lanes
+    // the first non-digit must be the line's end (lane `length`, its `\n`; for
+    // a line of 32 bytes, none of the 32 lanes), so the epoch is not empty and
+    // the value is all digits. A line longer than 32 bytes fails here.
+    let digits_at = first + field.len;
+    let outside = u64::from(non_digits) & !field_lanes;
+    if (outside as u32).trailing_zeros() as usize == length {
+        // 1 to 8 digits, so 5 <= `length` <= 32: the word that ends the line
+        // lies in the window.
+        let count = length.wrapping_sub(digits_at); // huge if the value is empty
+        if count.wrapping_sub(1) >= 8 {
+            return Verdict::Miss;
+        }
+        let value = if count <= 4 {
+            parse_line_end(line_end::<4>(window, length), count, &field.bias)
+        } else {
+            cold_path();
+            parse_line_end(line_end::<8>(window, length), count, &field.bias)
+        };
+        return Verdict::Value(value as i64);
+    }
+    // With `SIGNED`, the one other non-digit may be a sign before the value.
+    let sign = window[digits_at & 63];
+    if !SIGNED
+        || !matches!(sign, b'+' | b'-')
+        || ((outside & !(1 << (digits_at & 63))) as u32).trailing_zeros() as usize != length
+    {
+        return Verdict::Miss;
+    }
+    let count = length.wrapping_sub(digits_at + 1);
+    if count.wrapping_sub(1) >= 8 {
+        return Verdict::Miss;
+    }
+    // At most 8 digits, so `digits_at + 1` <= 31 (the mask changes nothing).
+    let magnitude = parse_value_digits(load(window, (digits_at + 1) & 31), count) as i64;
+    Verdict::Value(if sign == b'-' { -magnitude } else { magnitude })
+}
+
+/// The `N` bytes (4 or 8) of `window` that end at `length`, little-endian.
+/// The caller has checked that `N <= length <= 32`.
+#[inline(always)]
+fn line_end<const N: usize>(window: &[u8; 64], length: usize) -> u64 {
+    debug_assert!(N <= length && length <= LANES);
+    // SAFETY: `N <= length <= 32`, so the bytes read, `length - N ..
+    // length`, lie in the 64-byte window. (Checked indexing here cost a
+    // mask or a compare on every line.)
+    unsafe {
+        let at = window.as_ptr().add(length - N);
+        if N == 4 {
+            u64::from(at.cast::<u32>().read_unaligned().to_le())
+        } else {
+            at.cast::<u64>().read_unaligned().to_le()
+        }
+    }
+}
+
+/// Marks the branch that calls it as rarely taken (`std::hint::cold_path`
+/// from Rust 1.95; this crate builds with 1.85).
+#[cold]
+#[inline(always)]
+fn cold_path() {}
+
+/// [`record`] for a line whose first non-digit (at `first`) does not start
+/// `,METRIC,`: `Other` if it is a well-formed record of another
+/// metric that fits the masks (at most 32 bytes, a value of at most 18
+/// digits, so that it is a valid `i64`), else `Miss`.
+#[inline(always)]
+fn other<const SIGNED: bool>(
+    window: &[u8; 64],
+    length: usize,
+    commas: u32,
+    non_digits: u32,
+    first: usize,
 ) -> Verdict {
     if length > LANES {
         return Verdict::Miss;
     }
     let line = low_lanes(length);
-    let commas = u64::from(masks.0) & line;
-    let non_digits = u64::from(masks.1) & line;
-    let first_comma = commas & commas.wrapping_neg();
-    // The second comma's lane, <= 31 once the check below has found two
-    // commas (computed here, wrapping, it measured 3% fewer instructions).
+    let commas = u64::from(commas) & line;
+    let non_digits = u64::from(non_digits) & line;
+    // The second comma's lane (63, wrapping, if there is none: then the
+    // tests below fail).
     let second = 63usize.wrapping_sub(commas.leading_zeros() as usize);
-    // Exactly two commas, not side by side (the metric is not empty); the
-    // line's first non-digit is the first comma, and that is not lane 0 (the
-    // epoch is all digits and not empty).
+    // Exactly two commas, the first of them the epoch's end (not lane 0),
+    // not side by side (the metric is not empty).
     let split = commas.count_ones() == 2
-        && commas & (commas >> 1) == 0
-        && non_digits & non_digits.wrapping_neg() == first_comma
-        && first_comma > 1;
+        && commas.trailing_zeros() as usize == first
+        && first > 0
+        && second > first + 1;
     if !split {
         return Verdict::Miss;
     }
     // After the second comma: only digits, or (if `SIGNED`) a sign and then
-    // only digits.
-    let (digits_at, negative) = if non_digits.leading_zeros() == commas.leading_zeros() {
-        (second + 1, false)
-    } else if SIGNED && non_digits >> second == 3 {
-        match window[(second + 1) & 63] {
-            b'-' => (second + 2, true),
-            b'+' => (second + 2, false),
-            _ => return Verdict::Miss,
-        }
+    // only digits; 1 to 18 of them.
+    let digits_at = if non_digits.leading_zeros() == commas.leading_zeros() {
+        second + 1
+    } else if SIGNED
+        && non_digits >> second == 3
+        && matches!(window[(second + 1) & 63], b'+' | b'-')
+    {
+        second + 2
     } else {
         return Verdict::Miss;
     };
-    let count = length.wrapping_sub(digits_at); // huge if the value is empty
-    if count.wrapping_sub(1) >= 8 {
+    if length.wrapping_sub(digits_at).wrapping_sub(1) >= 18 {
         return Verdict::Miss;
     }
-    // At most 8 digits, so `digits_at` <= 31 (the mask changes nothing) and
-    // the value cannot overflow.
-    let magnitude = parse_value_digits(load(window, digits_at & 31), count) as i64;
-    if !is_wanted(first_comma.trailing_zeros() as usize + 1) {
-        Verdict::Other
-    } else if negative {
-        Verdict::Value(-magnitude)
-    } else {
-        Verdict::Value(magnitude)
-    }
+    Verdict::Other
 }
 
 /// Added to every byte (wrapping), this moves `'0'..='9'` to the bottom of
@@ -172,27 +383,6 @@ pub unsafe fn masks_avx2(window: &[u8; 64]) -> (u32, u32) {
     }
 }
 
-/// Whether the `lanes` of `needle` (the metric asked for and its comma,
-/// padded to 32 bytes) start at `at` (< 32) in `window`: one AVX2 compare, in
-/// vector registers, which the scalar work on the masks needs all of.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub unsafe fn needle_at_avx2(window: &[u8; 64], at: usize, needle: &[u8; 32], lanes: u32) -> bool {
-    use std::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8};
-    // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at offset
-    // `at & 31` (<= 31) of a 64-byte array and at offset 0 of a 32-byte one.
-    let equal = unsafe {
-        let bytes = _mm256_loadu_si256(window.as_ptr().add(at & 31).cast::<__m256i>());
-        let needle = _mm256_loadu_si256(needle.as_ptr().cast::<__m256i>());
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, needle)) as u32
-    };
-    equal & lanes == lanes
-}
-
 /// [`masks`] with SWAR words, for CPUs without SSE2 (and as the tests'
 /// second opinion).
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
@@ -223,14 +413,25 @@ mod tests {
         window
     }
 
-    /// The verdict with every way of computing the masks, checked to agree.
+    /// The verdict with every way of computing the masks and the field's
+    /// compare, checked to agree.
     fn verdict(line: &[u8], metric: &[u8], tail: u8) -> Verdict {
         let window = window(line, tail);
-        let is_wanted = |at: usize| {
-            window[at..].starts_with(metric) && window.get(at + metric.len()) == Some(&b',')
-        };
+        let field = Field::new(metric).expect("a metric the check takes");
         let swar = masks_swar(&window);
         assert_eq!(masks(&window), swar, "SSE2 and SWAR masks differ");
+        for p in 0..=LANES {
+            let plain = (0..LANES).fold(0u32, |mask, i| {
+                mask | u32::from(window[i] == field.at[p][i]) << i
+            });
+            assert_eq!(field.equal_lanes(&window, p), plain, "field compare at {p}");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was detected just above.
+                let avx2 = unsafe { field.equal_lanes_avx2(&window, p) };
+                assert_eq!(avx2, plain, "AVX2 field compare at {p}");
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was detected just above.
@@ -240,8 +441,9 @@ mod tests {
                 "AVX2 and SWAR masks differ"
             );
         }
-        let signed = record::<true>(&window, line.len(), swar, is_wanted);
-        let unsigned = record::<false>(&window, line.len(), swar, is_wanted);
+        let equal = |p| field.equal_lanes(&window, p);
+        let signed = record::<true>(&window, line.len(), swar.1, || swar.0, &field, equal);
+        let unsigned = record::<false>(&window, line.len(), swar.1, || swar.0, &field, equal);
         // The unsigned check settles what the signed one does, but signed values.
         let signed_value = line
             .iter()

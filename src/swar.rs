@@ -40,7 +40,13 @@ pub fn digit_lanes(word: u64) -> u64 {
 /// cross lanes, so every flag is exact, not just the lowest).
 #[inline(always)]
 pub fn lanes_equal_to(word: u64, byte: u8) -> u64 {
-    let x = word ^ splat(byte); // matching lanes become zero
+    equal_lanes(word, splat(byte))
+}
+
+/// High bit set in exactly the lanes where `a` and `b` hold the same byte.
+#[inline(always)]
+pub fn equal_lanes(a: u64, b: u64) -> u64 {
+    let x = a ^ b; // matching lanes become zero
     let low_seven = (x & splat(0x7f)).wrapping_add(splat(0x7f)); // sets bit 7 unless low bits are zero
     !(low_seven | x) & splat(0x80)
 }
