@@ -573,20 +573,25 @@ fn fast_lines(
             match verdict(window, end - start) {
                 Verdict::Value(value) => folded.add(value),
                 Verdict::Other => folded.others += 1,
-                Verdict::Miss => break 'lines Some(start),
+                Verdict::Miss => break 'lines start,
             }
         }
         at.block += 64;
         if at.block + 64 > at.fast_end {
-            break None;
+            break NO_MISS;
         }
         // SAFETY: block + 64 <= fast_end <= text.len() (asserted on entry).
         at.newlines = mask64(unsafe { &*text.as_ptr().add(at.block).cast::<[u8; 64]>() });
     };
     *lines = at;
     run.absorb(folded);
-    missed
+    (missed != NO_MISS).then_some(missed)
 }
+
+/// What [`fast_lines`]' loop yields when no line missed (a line's start is
+/// always less). Not an `Option`: its discriminant cost an instruction on
+/// every line, set ahead of each branch that can leave the loop.
+const NO_MISS: usize = usize::MAX;
 
 /// Records a fast path has taken and not yet handed to the `Answer`, kept in
 /// registers rather than behind a reference. The sum's type is the one

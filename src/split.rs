@@ -216,14 +216,13 @@ pub fn record<const SIGNED: bool>(
         // 1 to 8 digits, so 5 <= `length` <= 32: the word that ends the line
         // lies in the window.
         let count = length.wrapping_sub(digits_at); // huge if the value is empty
-        if count.wrapping_sub(1) >= 8 {
-            return Verdict::Miss;
-        }
-        let value = if count <= 4 {
+        let value = if count.wrapping_sub(1) < 4 {
             parse_line_end(line_end::<4>(window, length), count, &field.bias)
-        } else {
+        } else if count.wrapping_sub(1) < 8 {
             cold_path();
             parse_line_end(line_end::<8>(window, length), count, &field.bias)
+        } else {
+            return Verdict::Miss;
         };
         return Verdict::Value(value as i64);
     }
