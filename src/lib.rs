@@ -14,8 +14,8 @@
 //! - [`line`](mod@line): the contract's record grammar, written once.
 //! - [`scan`]: the regex-free scanner over large buffers, shared by the
 //!   fastest rungs (one stream, or one chunk per core).
-//! - [`split`]: `memchr-split`'s check: a line cut at its commas with comma
-//!   and non-digit masks.
+//! - [`split`]: `memchr-split`'s check: a line split at its first non-digit,
+//!   where `,METRIC,` must follow, with bit masks.
 //! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
 //! - [`template`]: `swar`'s fixed-shape check, a byte range per lane (SSE2 or
 //!   AVX2).

@@ -267,15 +267,15 @@ pub fn fold_lines_fast(text: &[u8], needle: &Needle, answer: &mut Answer) {
     fold_lines(&text[lines.line_start..], needle.metric(), answer);
 }
 
-/// `memchr-split`'s scan: [`fold_lines`] with each line split at its commas
-/// by [`split::record`], from comma and non-digit masks of its first 32 bytes
-/// (AVX2 where the CPU has it, else SSE2 or SWAR words).
+/// `memchr-split`'s scan: [`fold_lines`] with each line split by
+/// [`split::record`], from a non-digit mask of its first 32 bytes (AVX2
+/// where the CPU has it, else SSE2 or SWAR words).
 ///
 /// Line ends are found 64 bytes at a time, independently of the split, so
 /// the CPU can overlap the work on consecutive lines instead of waiting for
 /// one line's split to learn where the next begins. A line the masks do not
-/// settle (longer than 32 bytes, a value over 8 digits, CRLF, malformed or
-/// blank; a signed value until 16 lines of the buffer have missed, when the
+/// settle (longer than 32 bytes, a value over 8 digits for the metric asked
+/// for or over 18 for another, CRLF, malformed or blank; a signed value until 16 lines of the buffer have missed, when the
 /// loop that looks for signs takes over) is read as [`fold_lines`] reads it,
 /// and so are the last
 /// [`line::WINDOW`] bytes and the rest of their 64-byte block, so the answer

@@ -1,4 +1,4 @@
-//! `memchr-split`'s line check: a line cut at its commas with bit masks.
+//! `memchr-split`'s line check: a line split by hand, with bit masks.
 //!
 //! The scanner ([`crate::scan`]) finds line ends 64 bytes at a time and hands
 //! this check the first 64 bytes from each line's start. Here the first 32 of
@@ -16,8 +16,9 @@
 //! This is the split the rung always did, `DIGITS,METRIC,VALUE`, with no
 //! assumption about where the commas are: unlike `swar`'s template, a line of
 //! any epoch length or metric length is split here. A line the masks cannot
-//! settle (longer than 32 bytes, a value of more than 8 digits, CRLF,
-//! anything malformed; a signed value, where the unsigned check is asked for)
+//! settle (longer than 32 bytes, a value of more than 8 digits for the
+//! metric asked for or of more than 18 for another, CRLF, anything
+//! malformed; a signed value, where the unsigned check is asked for)
 //! is left to the caller's general path, so the answer never depends on
 //! whether this check was used.
 
@@ -174,8 +175,8 @@ fn parse_line_end(word: u64, count: usize, bias: &[u64; 9]) -> u64 {
 
 /// The verdict on the line of `length` bytes (without its `\n`) that starts
 /// `window`, given the non-digit lanes of its first [`LANES`] bytes
-/// ([`masks`] or [`masks_avx2`]), its comma lanes (asked for only when the
-/// line is not of the metric asked for), the `field` asked for, and
+/// ([`masks`] or [`masks_avx2`]), its comma lanes (asked for only when
+/// `,METRIC,` does not follow the epoch), the `field` asked for, and
 /// `equal_lanes`, the lanes of the window equal to those of the field placed
 /// at a given lane ([`Field::equal_lanes`] or [`Field::equal_lanes_avx2`]).
 ///
@@ -213,7 +214,8 @@ pub fn record<const SIGNED: bool>(
     let digits_at = first + field.len;
     let outside = u64::from(non_digits) & !field_lanes;
     if (outside as u32).trailing_zeros() as usize == length {
-        // 1 to 8 digits, so 5 <= `length` <= 32: the word that ends the line
+        // Where there are 1 to 8 digits (the two branches that read),
+        // 4 <= 3 + `count` <= `length` <= 32: the word that ends the line
         // lies in the window.
         let count = length.wrapping_sub(digits_at); // huge if the value is empty
         let value = if count.wrapping_sub(1) < 4 {
@@ -288,12 +290,11 @@ fn other<const SIGNED: bool>(
     // The second comma's lane (63, wrapping, if there is none: then the
     // tests below fail).
     let second = 63usize.wrapping_sub(commas.leading_zeros() as usize);
-    // Exactly two commas, the first of them the epoch's end (not lane 0),
-    // not side by side (the metric is not empty).
-    let split = commas.count_ones() == 2
-        && commas.trailing_zeros() as usize == first
-        && first > 0
-        && second > first + 1;
+    // Exactly two commas, the first of them the epoch's end, not side by side
+    // (the metric is not empty). (`first` is not 0: there `record` found no
+    // field lanes to compare, so it never comes here.)
+    let split =
+        commas.count_ones() == 2 && commas.trailing_zeros() as usize == first && second > first + 1;
     if !split {
         return Verdict::Miss;
     }

@@ -1,6 +1,6 @@
 //! `swar`: a fast path for the shape nearly every line has.
 //!
-//! The one change from `memchr-split`: before splitting a line at its commas,
+//! The one change from `memchr-split`: before splitting a line,
 //! check it against the layout the last record had (`template`): epoch
 //! length, commas and metric fixed, 1 to 8 value digits. One 32-byte range
 //! check per line (each lane a byte range: `'0'..='9'` or one byte) says
