@@ -46,11 +46,13 @@ fn low_lanes(n: usize) -> u64 {
 
 /// `,METRIC,` for the metric asked for, as [`record`] compares it: placed at
 /// every lane where a line's first non-digit can be, so that the compare is
-/// one vector from a table, with no shift and no bounds to check.
+/// one vector loaded from a strip of bytes, with no shift and no bounds to
+/// check.
 #[derive(Debug, Clone)]
 pub struct Field {
-    /// `,METRIC,` starting at lane `p` of `at[p]` (cut at [`LANES`]).
-    at: [[u8; LANES]; LANES + 1],
+    /// [`LANES`] zeros, then `,METRIC,` and zeros: its [`LANES`] bytes from
+    /// `LANES - p` hold `,METRIC,` at lane `p` (cut at the last lane).
+    strip: [u8; 2 * LANES],
     /// The lanes of `,METRIC,` at lane `p`, and none at 0: a line that starts
     /// with its comma has no epoch.
     lanes_at: [u64; LANES + 1],
@@ -71,12 +73,11 @@ impl Field {
         if !crate::line::metric_can_match(metric) || field.len() > LANES {
             return None;
         }
-        let mut at = [[0u8; LANES]; LANES + 1];
+        let mut strip = [0u8; 2 * LANES];
+        strip[LANES..LANES + field.len()].copy_from_slice(&field);
         let mut lanes_at = [0u64; LANES + 1];
-        for p in 1..=LANES {
-            let shown = field.len().min(LANES - p);
-            at[p][p..p + shown].copy_from_slice(&field[..shown]);
-            lanes_at[p] = low_lanes(field.len()) << p;
+        for (p, lanes) in lanes_at.iter_mut().enumerate().skip(1) {
+            *lanes = low_lanes(field.len()) << p;
         }
         let mut bias = [0u64; 9];
         for (count, bias) in bias.iter_mut().enumerate().skip(1) {
@@ -89,18 +90,26 @@ impl Field {
             *bias = parse_line_end(u64::from_le_bytes(bytes), count, &[0; 9]);
         }
         Some(Box::new(Field {
-            at,
+            strip,
             lanes_at,
             len: field.len(),
             bias,
         }))
     }
 
+    /// `,METRIC,` placed at lane `p` (<= 32) of [`LANES`] bytes.
+    #[inline(always)]
+    fn placed(&self, p: usize) -> &[u8; LANES] {
+        self.strip[LANES - p.min(LANES)..]
+            .first_chunk()
+            .expect("LANES bytes from at most LANES into the strip")
+    }
+
     /// The lanes of the first [`LANES`] bytes of `window` equal to those of
     /// `,METRIC,` placed at `p` (<= 32): SSE2 on x86_64, SWAR words elsewhere.
     #[inline(always)]
     pub fn equal_lanes(&self, window: &[u8; 64], p: usize) -> u32 {
-        let placed = &self.at[p];
+        let placed = self.placed(p);
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         {
             use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
@@ -136,7 +145,7 @@ impl Field {
         use std::arch::x86_64::{
             __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
         };
-        let placed = &self.at[p];
+        let placed = self.placed(p);
         // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at
         // offset 0 of a 64-byte and a 32-byte array.
         unsafe {
@@ -422,7 +431,7 @@ mod tests {
         assert_eq!(masks(&window), swar, "SSE2 and SWAR masks differ");
         for p in 0..=LANES {
             let plain = (0..LANES).fold(0u32, |mask, i| {
-                mask | u32::from(window[i] == field.at[p][i]) << i
+                mask | u32::from(window[i] == field.placed(p)[i]) << i
             });
             assert_eq!(field.equal_lanes(&window, p), plain, "field compare at {p}");
             #[cfg(target_arch = "x86_64")]
