@@ -5,8 +5,8 @@
 //! them are classified in one pass (SIMD where the CPU has it): which lanes
 //! are not digits. The epoch runs to the first of them, which must be the
 //! comma that starts `,METRIC,`: that is one compare, against the field
-//! placed at that lane (a table of 33 vectors, so no shift and no bounds
-//! check). Where it matches, the value is the rest of the line, and the
+//! placed at that lane (loaded from a strip of zeros and the field, so no
+//! shift and no bounds check). Where it matches, the value is the rest of the line, and the
 //! non-digit mask says whether it is all digits; the digits are parsed from
 //! the word that ends the line. Only a line of another metric needs its
 //! commas found. No field is scanned byte by byte, and no step waits for the

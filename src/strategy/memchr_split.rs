@@ -37,11 +37,12 @@
 //!   whole process, medians of 5, three rounds each).
 //! - The split turned round, as a hand-written parser reads a line: the
 //!   epoch ends at the first non-digit, `,METRIC,` is compared there (one
-//!   vector from a table of the field at every lane), and only other
-//!   metrics' lines look for their commas; the value is parsed from the bytes
-//!   that end the line, less a constant for the field's bytes among them.
-//!   77.5 → 55.5 instructions a line; 44 → 36 ms raw, 104–108 → 96–99 ms
-//!   gzip (whole process, medians of 11, twice).
+//!   vector, loaded from a strip of zeros and the field at the offset that
+//!   places it at that lane), and only other metrics' lines look for their
+//!   commas; the value is parsed from the bytes that end the line, less a
+//!   constant for the field's bytes among them. 77.5 → 52.5 instructions a
+//!   line; 44 → 36 ms raw, 104–108 → 96–99 ms gzip (whole process, medians
+//!   of 11, twice).
 
 use super::{Query, Strategy};
 use crate::answer::Answer;
