@@ -56,8 +56,9 @@ pub struct Field {
     /// The lanes of `,METRIC,` at lane `p`, and none at 0: a line that starts
     /// with its comma has no epoch.
     lanes_at: [u64; LANES + 1],
-    /// Bytes in `,METRIC,`.
-    len: usize,
+    /// Where the value starts when `,METRIC,` is at lane `p`: the lane after
+    /// it.
+    value_at: [usize; LANES + 1],
     /// For a value of `n` digits (1 to 8), what the last bytes of `,METRIC,`
     /// add to it when it is read from the 4 (or, past 4 digits, 8) bytes that
     /// end the line ([`parse_line_end`]).
@@ -92,7 +93,7 @@ impl Field {
         Some(Box::new(Field {
             strip,
             lanes_at,
-            len: field.len(),
+            value_at: std::array::from_fn(|p| p + field.len()),
             bias,
         }))
     }
@@ -220,7 +221,7 @@ pub fn record<const SIGNED: bool>(
     // the first non-digit must be the line's end (lane `length`, its `\n`; for
     // a line of 32 bytes, none of the 32 lanes), so the epoch is not empty and
     // the value is all digits. A line longer than 32 bytes fails here.
-    let digits_at = first + field.len;
+    let digits_at = field.value_at[first];
     let outside = u64::from(non_digits) & !field_lanes;
     if (outside as u32).trailing_zeros() as usize == length {
         // Where there are 1 to 8 digits (the two branches that read),
