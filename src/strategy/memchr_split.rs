@@ -40,7 +40,7 @@
 //!   vector, loaded from a strip of zeros and the field at the offset that
 //!   places it at that lane), and only other metrics' lines look for their
 //!   commas; the value is parsed from the bytes that end the line, less a
-//!   constant for the field's bytes among them. 77.5 → 52.5 instructions a
+//!   constant for the field's bytes among them. 77.5 → 51.5 instructions a
 //!   line; 44–46 → 36–37 ms raw, 103–104 → 94–95 ms gzip (whole process,
 //!   medians of 11, two rounds).
 
