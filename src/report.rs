@@ -614,7 +614,10 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
         md,
         "Regenerate with `cargo bench` and then `cargo run --release --bin logbench -- report`.\n\
          This run: {} on {} ({}). Medians of criterion's samples; ratios are from this one run, \
-         so they compare fairly while absolute times depend on the machine. Throughput is in \
+         so they compare fairly while absolute times depend on the machine. On a shared machine \
+         a ratio to the floor still moves from run to run, as each benchmark runs in a block of \
+         its own: `scripts/floor-ratios.sh` alternates a format's floor and the fast rungs for \
+         several rounds ([`floor-ratios.txt`](floor-ratios.txt)). Throughput is in \
          decimal MB of uncompressed text per second. Peak RSS is one whole-process run of \
          `logbench mean --strategy S --threads 1` (exact, from `wait4`). Machine-readable: \
          [`records/{}.json`](records/{}.json).\n",
