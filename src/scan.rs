@@ -638,21 +638,15 @@ impl<Sum: std::ops::AddAssign + From<i64>> Run<Sum> {
         // Branches, not conditional moves: after the first few records they
         // are never taken, and the loop keeps no chain through the bounds.
         if value < self.min {
-            cold_path();
+            crate::cold_path();
             self.min = value;
         }
         if value > self.max {
-            cold_path();
+            crate::cold_path();
             self.max = value;
         }
     }
 }
-
-/// Marks the branch that calls it as rarely taken (`std::hint::cold_path`
-/// from Rust 1.95; this crate builds with 1.85).
-#[cold]
-#[inline(always)]
-fn cold_path() {}
 
 /// A line the masks or the template did not settle, read in one pass as
 /// [`fold_lines`] reads it (a record of another metric or epoch length; a

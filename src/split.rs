@@ -231,7 +231,7 @@ pub fn record<const SIGNED: bool>(
         let value = if count.wrapping_sub(1) < 4 {
             parse_line_end(line_end::<4>(window, length), count, &field.bias)
         } else if count.wrapping_sub(1) < 8 {
-            cold_path();
+            crate::cold_path();
             parse_line_end(line_end::<8>(window, length), count, &field.bias)
         } else {
             return Verdict::Miss;
@@ -272,12 +272,6 @@ fn line_end<const N: usize>(window: &[u8; 64], length: usize) -> u64 {
         }
     }
 }
-
-/// Marks the branch that calls it as rarely taken (`std::hint::cold_path`
-/// from Rust 1.95; this crate builds with 1.85).
-#[cold]
-#[inline(always)]
-fn cold_path() {}
 
 /// [`record`] for a line whose first non-digit (at `first`) does not start
 /// `,METRIC,`: `Other` if it is a well-formed record of another
