@@ -382,6 +382,7 @@ impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
             || split::masks(window).0,
             self.0,
             |p| self.0.equal_lanes(window, p),
+            |word, extra| self.0.value4(word, extra),
         )
     }
 
@@ -399,6 +400,7 @@ impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
             || unsafe { split::masks_avx2(window).0 },
             field,
             |p| unsafe { field.equal_lanes_avx2(window, p) },
+            |word, extra| unsafe { field.value4_avx2(word, extra) },
         )
     }
 }

@@ -56,13 +56,18 @@ pub struct Field {
     /// The lanes of `,METRIC,` at lane `p`, and none at 0: a line that starts
     /// with its comma has no epoch.
     lanes_at: [u64; LANES + 1],
-    /// Where the value starts when `,METRIC,` is at lane `p`: the lane after
-    /// it.
-    value_at: [usize; LANES + 1],
+    /// The length of a line whose `,METRIC,` is at lane `p` and whose value
+    /// has one digit: a line `n` bytes longer has `n + 1` digits. (The
+    /// value's start would need one more instruction a line to turn into a
+    /// digit count.)
+    one_digit_length: [usize; LANES + 1],
     /// For a value of `n` digits (1 to 8), what the last bytes of `,METRIC,`
     /// add to it when it is read from the 4 (or, past 4 digits, 8) bytes that
     /// end the line ([`parse_line_end`]).
     bias: [u64; 9],
+    /// The same for 1 to 4 digits (at `n - 1`), weighed byte by byte as
+    /// [`Field::value4_avx2`] does ([`weigh_bytes4`]).
+    byte_bias: [u32; 4],
 }
 
 impl Field {
@@ -80,22 +85,60 @@ impl Field {
         for (p, lanes) in lanes_at.iter_mut().enumerate().skip(1) {
             *lanes = low_lanes(field.len()) << p;
         }
-        let mut bias = [0u64; 9];
-        for (count, bias) in bias.iter_mut().enumerate().skip(1) {
-            // The word that ends the line holds the last bytes of `,METRIC,`
-            // and then the value: its digits' nibbles are 0 here.
+        // The word that ends a line of `count` digits, all of them `0`: the
+        // last bytes of `,METRIC,`, then the value.
+        let zero_value = |count: usize| {
             let width = if count <= 4 { 4 } else { 8 };
             let tail = &field[field.len() - (width - count)..];
             let mut bytes = [b'0'; 8];
             bytes[..tail.len()].copy_from_slice(tail);
-            *bias = parse_line_end(u64::from_le_bytes(bytes), count, &[0; 9]);
+            u64::from_le_bytes(bytes)
+        };
+        let mut bias = [0u64; 9];
+        for (count, bias) in bias.iter_mut().enumerate().skip(1) {
+            *bias = parse_line_end(zero_value(count), count, &[0; 9]);
         }
+        let byte_bias = std::array::from_fn(|extra| weigh_bytes4(zero_value(extra + 1) as u32));
         Some(Box::new(Field {
             strip,
             lanes_at,
-            value_at: std::array::from_fn(|p| p + field.len()),
+            one_digit_length: std::array::from_fn(|p| p + field.len() + 1),
             bias,
+            byte_bias,
         }))
+    }
+
+    /// The value of a line's last `extra + 1` digits (1 to 4), from `word`,
+    /// the 4 bytes that end the line ([`parse_line_end`]).
+    #[inline(always)]
+    pub fn value4(&self, word: u32, extra: usize) -> u64 {
+        parse_line_end(u64::from(word), extra + 1, &self.bias)
+    }
+
+    /// [`Field::value4`] in two vector multiply-adds, where the scalar steps
+    /// take seven instructions: each byte is weighed in full (1000, 100, 10,
+    /// 1), digits and the field's bytes alike, and the field's part and the
+    /// digits' `'0'`s are one constant per count, subtracted.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn value4_avx2(&self, word: u32, extra: usize) -> u64 {
+        use std::arch::x86_64::{
+            _mm_cvtsi32_si128, _mm_cvtsi128_si32, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8,
+            _mm_setr_epi16,
+        };
+        let bytes = _mm_cvtsi32_si128(word as i32);
+        // Byte pairs, the first (the higher digit) times 10: at most
+        // 255 * 11, no saturation. Then the pairs, the first times 100.
+        let pairs = _mm_maddubs_epi16(
+            bytes,
+            _mm_setr_epi8(10, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        );
+        let weighed = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 0, 0, 0, 0, 0, 0));
+        u64::from((_mm_cvtsi128_si32(weighed) as u32).wrapping_sub(self.byte_bias[extra]))
     }
 
     /// `,METRIC,` placed at lane `p` (<= 32) of [`LANES`] bytes.
@@ -157,6 +200,14 @@ impl Field {
     }
 }
 
+/// The 4 bytes of `word` (the first at the low end) weighed 1000, 100, 10
+/// and 1, as [`Field::value4_avx2`] weighs them.
+fn weigh_bytes4(word: u32) -> u32 {
+    word.to_le_bytes()
+        .iter()
+        .fold(0, |sum, &byte| sum * 10 + u32::from(byte))
+}
+
 /// The value of a line's last `count` bytes (1 to 8 digits), from `word`, the
 /// 4 bytes (up to 4 digits, in its low half) or 8 bytes that end the line, the
 /// bytes before the value included: `bias[count]` takes out what those add.
@@ -210,6 +261,7 @@ pub fn record<const SIGNED: bool>(
     commas: impl Fn() -> u32,
     field: &Field,
     equal_lanes: impl Fn(usize) -> u32,
+    value4: impl Fn(u32, usize) -> u64,
 ) -> Verdict {
     let first = non_digits.trailing_zeros() as usize; // 32 if there is none
     let field_lanes = field.lanes_at[first];
@@ -221,24 +273,25 @@ pub fn record<const SIGNED: bool>(
     // the first non-digit must be the line's end (lane `length`, its `\n`; for
     // a line of 32 bytes, none of the 32 lanes), so the epoch is not empty and
     // the value is all digits. A line longer than 32 bytes fails here.
-    let digits_at = field.value_at[first];
+    let one_digit_length = field.one_digit_length[first];
     let outside = u64::from(non_digits) & !field_lanes;
     if (outside as u32).trailing_zeros() as usize == length {
         // Where there are 1 to 8 digits (the two branches that read),
         // 4 <= 3 + `count` <= `length` <= 32: the word that ends the line
         // lies in the window.
-        let count = length.wrapping_sub(digits_at); // huge if the value is empty
-        let value = if count.wrapping_sub(1) < 4 {
-            parse_line_end(line_end::<4>(window, length), count, &field.bias)
-        } else if count.wrapping_sub(1) < 8 {
+        let extra = length.wrapping_sub(one_digit_length); // huge if the value is empty
+        let value = if extra < 4 {
+            value4(line_end::<4>(window, length) as u32, extra)
+        } else if extra < 8 {
             crate::cold_path();
-            parse_line_end(line_end::<8>(window, length), count, &field.bias)
+            parse_line_end(line_end::<8>(window, length), extra + 1, &field.bias)
         } else {
             return Verdict::Miss;
         };
         return Verdict::Value(value as i64);
     }
     // With `SIGNED`, the one other non-digit may be a sign before the value.
+    let digits_at = one_digit_length - 1;
     let sign = window[digits_at & 63];
     if !SIGNED
         || !matches!(sign, b'+' | b'-')
@@ -446,8 +499,60 @@ mod tests {
             );
         }
         let equal = |p| field.equal_lanes(&window, p);
-        let signed = record::<true>(&window, line.len(), swar.1, || swar.0, &field, equal);
-        let unsigned = record::<false>(&window, line.len(), swar.1, || swar.0, &field, equal);
+        let value4 = |word, extra| field.value4(word, extra);
+        let signed = record::<true>(
+            &window,
+            line.len(),
+            swar.1,
+            || swar.0,
+            &field,
+            equal,
+            value4,
+        );
+        let unsigned = record::<false>(
+            &window,
+            line.len(),
+            swar.1,
+            || swar.0,
+            &field,
+            equal,
+            value4,
+        );
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY (all three): AVX2 was detected just above.
+            let equal = |p| unsafe { field.equal_lanes_avx2(&window, p) };
+            let value4 = |word, extra| unsafe { field.value4_avx2(word, extra) };
+            let (non_digits, commas) = unsafe { masks_avx2(&window) };
+            for (avx2, sse2) in [
+                (
+                    record::<true>(
+                        &window,
+                        line.len(),
+                        commas,
+                        || non_digits,
+                        &field,
+                        equal,
+                        value4,
+                    ),
+                    signed,
+                ),
+                (
+                    record::<false>(
+                        &window,
+                        line.len(),
+                        commas,
+                        || non_digits,
+                        &field,
+                        equal,
+                        value4,
+                    ),
+                    unsigned,
+                ),
+            ] {
+                assert_eq!(avx2, sse2, "the AVX2 check differs");
+            }
+        }
         // The unsigned check settles what the signed one does, but signed values.
         let signed_value = line
             .iter()
@@ -466,6 +571,29 @@ mod tests {
             assert_eq!(unsigned, signed, "the checks differ on an unsigned value");
         }
         signed
+    }
+
+    proptest! {
+        /// The AVX2 multiply-adds weigh the last 4 bytes as the scalar
+        /// reference does, for any bytes (the field's and the digits'), and
+        /// so give the same value as the nibble weighing for every count.
+        #[test]
+        fn weighs_line_ends_as_the_nibbles_do(
+            metric in proptest::collection::vec(any::<u8>().prop_filter("no comma", |&b| b != b','), 1..20),
+            digits in proptest::collection::vec(b'0'..=b'9', 1..=4),
+        ) {
+            let Some(field) = Field::new(&metric) else { return Ok(()) };
+            let line = [b",", metric.as_slice(), b",", digits.as_slice()].concat();
+            let word = u32::from_le_bytes(line[line.len() - 4..].try_into().unwrap());
+            let extra = digits.len() - 1;
+            let value = digits.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
+            prop_assert_eq!(field.value4(word, extra), value);
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was detected just above.
+                prop_assert_eq!(unsafe { field.value4_avx2(word, extra) }, value);
+            }
+        }
     }
 
     /// What the contract allows: a verdict it settles must be the grammar's.
