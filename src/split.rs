@@ -27,16 +27,82 @@ use crate::swar::{load, parse_value_digits};
 /// Bytes of a line the masks cover: a longer line is left to the caller.
 pub const LANES: usize = 32;
 
-/// What the check makes of one line.
+/// What the check makes of one line. The value is an `i64`, or in the AVX2
+/// scan a [`Lane`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Verdict<V = i64> {
     /// A record of the metric asked for, with its value.
-    Value(i64),
+    Value(V),
     /// A well-formed record of another metric.
     Other,
     /// Not settled here: the caller judges the line in full.
     Miss,
 }
+
+impl<V> Verdict<V> {
+    /// The same verdict, its value (if any) passed through `f`.
+    #[inline(always)]
+    pub fn map<W>(self, f: impl FnOnce(V) -> W) -> Verdict<W> {
+        match self {
+            Verdict::Value(value) => Verdict::Value(f(value)),
+            Verdict::Other => Verdict::Other,
+            Verdict::Miss => Verdict::Miss,
+        }
+    }
+}
+
+/// A value as a check hands it on: made from an `i64` where the check
+/// parsed it in a general register.
+pub trait FromValue: Copy {
+    fn from_value(value: i64) -> Self;
+}
+
+impl FromValue for i64 {
+    #[inline(always)]
+    fn from_value(value: i64) -> i64 {
+        value
+    }
+}
+
+/// A value of at most 8 digits, signed, in the low lane of a vector: an
+/// `i64` in the low 64 bits, and so also an `i32` in the low 32 (`|value| <
+/// 2^27`). The AVX2 scan adds, compares and keeps values in vector
+/// registers ([`Field::value4_lane_avx2`] leaves them there), not in the
+/// general registers its loop has too few of.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub struct Lane(pub std::arch::x86_64::__m128i);
+
+#[cfg(target_arch = "x86_64")]
+impl Lane {
+    /// The value, as an `i64`.
+    #[inline(always)]
+    #[allow(unused_unsafe)] // the intrinsic is safe from Rust 1.87, unsafe before
+    pub fn get(self) -> i64 {
+        // SAFETY: SSE2 is part of x86_64.
+        unsafe { std::arch::x86_64::_mm_cvtsi128_si64(self.0) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl FromValue for Lane {
+    #[inline(always)]
+    #[allow(unused_unsafe)] // the intrinsic is safe from Rust 1.87, unsafe before
+    fn from_value(value: i64) -> Lane {
+        // SAFETY: SSE2 is part of x86_64.
+        Lane(unsafe { std::arch::x86_64::_mm_cvtsi64_si128(value) })
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl PartialEq for Lane {
+    fn eq(&self, other: &Lane) -> bool {
+        self.get() == other.get()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Eq for Lane {}
 
 /// Lanes `0..n` of a mask (`n <= 63`).
 #[inline(always)]
@@ -126,9 +192,23 @@ impl Field {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub unsafe fn value4_avx2(&self, word: u32, extra: usize) -> u64 {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { self.value4_lane_avx2(word, extra) }.get() as u64
+    }
+
+    /// [`Field::value4_avx2`], left in its vector: the weighed bytes are in
+    /// the low 32-bit lane and zeros above, and after the bias the value is
+    /// not negative, so it is a [`Lane`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn value4_lane_avx2(&self, word: u32, extra: usize) -> Lane {
         use std::arch::x86_64::{
-            _mm_cvtsi32_si128, _mm_cvtsi128_si32, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8,
-            _mm_setr_epi16,
+            _mm_cvtsi32_si128, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8, _mm_setr_epi16,
+            _mm_sub_epi32,
         };
         let bytes = _mm_cvtsi32_si128(word as i32);
         // Byte pairs, the first (the higher digit) times 10: at most
@@ -138,7 +218,8 @@ impl Field {
             _mm_setr_epi8(10, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         );
         let weighed = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 0, 0, 0, 0, 0, 0));
-        u64::from((_mm_cvtsi128_si32(weighed) as u32).wrapping_sub(self.byte_bias[extra]))
+        let bias = _mm_cvtsi32_si128(self.byte_bias[extra] as i32);
+        Lane(_mm_sub_epi32(weighed, bias))
     }
 
     /// `,METRIC,` placed at lane `p` (<= 32) of [`LANES`] bytes.
@@ -254,19 +335,19 @@ fn parse_line_end(word: u64, count: usize, bias: &[u64; 9]) -> u64 {
 /// scanner runs the unsigned check until 16 lines of a buffer have missed
 /// (for any reason: a sign, CRLF, a blank line), then the signed one.
 #[inline(always)]
-pub fn record<const SIGNED: bool>(
+pub fn record<const SIGNED: bool, V: FromValue>(
     window: &[u8; 64],
     length: usize,
     non_digits: u32,
     commas: impl Fn() -> u32,
     field: &Field,
     equal_lanes: impl Fn(usize) -> u32,
-    value4: impl Fn(u32, usize) -> u64,
-) -> Verdict {
+    value4: impl Fn(u32, usize) -> V,
+) -> Verdict<V> {
     let first = non_digits.trailing_zeros() as usize; // 32 if there is none
     let field_lanes = field.lanes_at[first];
     if u64::from(equal_lanes(first)) & field_lanes != field_lanes {
-        return other::<SIGNED>(window, length, commas(), non_digits, first);
+        return other::<SIGNED, V>(window, length, commas(), non_digits, first);
     }
     // `,METRIC,` at `first` (or `first` is 0, and this fails below): the line
     // is a record of the metric asked for, or malformed. Outside those lanes
@@ -280,15 +361,15 @@ pub fn record<const SIGNED: bool>(
         // 4 <= 3 + `count` <= `length` <= 32: the word that ends the line
         // lies in the window.
         let extra = length.wrapping_sub(one_digit_length); // huge if the value is empty
-        let value = if extra < 4 {
-            value4(line_end::<4>(window, length) as u32, extra)
+        return if extra < 4 {
+            Verdict::Value(value4(line_end::<4>(window, length) as u32, extra))
         } else if extra < 8 {
             crate::cold_path();
-            parse_line_end(line_end::<8>(window, length), extra + 1, &field.bias)
+            let value = parse_line_end(line_end::<8>(window, length), extra + 1, &field.bias);
+            Verdict::Value(V::from_value(value as i64))
         } else {
-            return Verdict::Miss;
+            Verdict::Miss
         };
-        return Verdict::Value(value as i64);
     }
     // With `SIGNED`, the one other non-digit may be a sign before the value.
     let digits_at = one_digit_length - 1;
@@ -305,7 +386,11 @@ pub fn record<const SIGNED: bool>(
     }
     // At most 8 digits, so `digits_at + 1` <= 31 (the mask changes nothing).
     let magnitude = parse_value_digits(load(window, (digits_at + 1) & 31), count) as i64;
-    Verdict::Value(if sign == b'-' { -magnitude } else { magnitude })
+    Verdict::Value(V::from_value(if sign == b'-' {
+        -magnitude
+    } else {
+        magnitude
+    }))
 }
 
 /// The `N` bytes (4 or 8) of `window` that end at `length`, little-endian.
@@ -331,13 +416,13 @@ fn line_end<const N: usize>(window: &[u8; 64], length: usize) -> u64 {
 /// metric that fits the masks (at most 32 bytes, a value of at most 18
 /// digits, so that it is a valid `i64`), else `Miss`.
 #[inline(always)]
-fn other<const SIGNED: bool>(
+fn other<const SIGNED: bool, V>(
     window: &[u8; 64],
     length: usize,
     commas: u32,
     non_digits: u32,
     first: usize,
-) -> Verdict {
+) -> Verdict<V> {
     if length > LANES {
         return Verdict::Miss;
     }
@@ -499,8 +584,8 @@ mod tests {
             );
         }
         let equal = |p| field.equal_lanes(&window, p);
-        let value4 = |word, extra| field.value4(word, extra);
-        let signed = record::<true>(
+        let value4 = |word, extra| field.value4(word, extra) as i64;
+        let signed = record::<true, _>(
             &window,
             line.len(),
             swar.1,
@@ -509,7 +594,7 @@ mod tests {
             equal,
             value4,
         );
-        let unsigned = record::<false>(
+        let unsigned = record::<false, _>(
             &window,
             line.len(),
             swar.1,
@@ -522,31 +607,33 @@ mod tests {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY (all three): AVX2 was detected just above.
             let equal = |p| unsafe { field.equal_lanes_avx2(&window, p) };
-            let value4 = |word, extra| unsafe { field.value4_avx2(word, extra) };
-            let (non_digits, commas) = unsafe { masks_avx2(&window) };
+            let value4 = |word, extra| unsafe { field.value4_lane_avx2(word, extra) };
+            let (commas, non_digits) = unsafe { masks_avx2(&window) };
             for (avx2, sse2) in [
                 (
-                    record::<true>(
+                    record::<true, _>(
                         &window,
                         line.len(),
-                        commas,
-                        || non_digits,
+                        non_digits,
+                        || commas,
                         &field,
                         equal,
                         value4,
-                    ),
+                    )
+                    .map(Lane::get),
                     signed,
                 ),
                 (
-                    record::<false>(
+                    record::<false, _>(
                         &window,
                         line.len(),
-                        commas,
-                        || non_digits,
+                        non_digits,
+                        || commas,
                         &field,
                         equal,
                         value4,
-                    ),
+                    )
+                    .map(Lane::get),
                     unsigned,
                 ),
             ] {

@@ -283,8 +283,42 @@ fn fast_path_text(metric: &'static str) -> impl Strategy<Value = Vec<u8>> {
     .prop_map(|lines| lines.join(&b'\n'))
 }
 
+/// Only records the fast loops take themselves (values of at most 8 digits,
+/// some signed; other metrics' records), so that the count, sum, minimum
+/// and maximum are theirs alone, not the general path's.
+fn fast_loop_text(metric: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let record = (0u64..10_000_000_000, -99_999_999i64..100_000_000, 0u8..4).prop_map(
+        move |(epoch, value, variant)| {
+            let value = match variant {
+                0 => format!("{}", value.unsigned_abs() % 1000),
+                1 => format!("{}", value.unsigned_abs()),
+                2 => format!("{value}"),
+                _ => format!("{}", value % 100),
+            };
+            format!("{epoch},{metric},{value}").into_bytes()
+        },
+    );
+    let other = (0u64..10_000_000_000, -100_000i64..100_000)
+        .prop_map(|(epoch, value)| format!("{epoch},memory_usage,{value}").into_bytes());
+    proptest::collection::vec(prop_oneof![6 => record, 1 => other], 0..400)
+        .prop_map(|lines| lines.join(&b'\n'))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The fast loops' own tallies: every record here is one they take.
+    #[test]
+    fn fast_loop_tallies_match_the_reference(
+        (metric, text) in prop_oneof![Just("cpu_usage"), Just("m")]
+            .prop_flat_map(|metric| (Just(metric), fast_loop_text(metric))),
+    ) {
+        let expected = reference(&text, metric.as_bytes());
+        for s in STRATEGIES {
+            let got = (s.run)(logbench::Input::from_bytes("prop", text.clone()), &Query::new(metric)).unwrap();
+            prop_assert_eq!(got, expected, "{} for {}", s.name, metric);
+        }
+    }
 
     /// The default buffer, so the fast paths run: the template (alone, then
     /// with the masks' split once other metrics' lines come by) for a short
