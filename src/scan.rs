@@ -474,7 +474,7 @@ struct TemplateCheck<'a, const SPLIT: bool> {
 
 impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    type Avx2Tally = ShortRun;
+    type Avx2Tally = LaneTally;
 
     #[inline(always)]
     fn verdict(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
@@ -493,7 +493,7 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
     #[inline]
-    unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
+    unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict<Lane> {
         shape_verdict(
             // SAFETY (both): this function is compiled for AVX2, and the
             // caller guarantees the CPU has it.
@@ -502,7 +502,7 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
             self.template.epoch(),
             window,
             || match self.split {
-                Some(split) => unsafe { split.verdict_avx2(window, length) }.map(Lane::get),
+                Some(split) => unsafe { split.verdict_avx2(window, length) },
                 None => Verdict::Miss,
             },
         )
@@ -515,13 +515,13 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
 /// epoch length other than `epoch` is left to the caller, so that the shape
 /// follows it.
 #[inline(always)]
-fn shape_verdict(
-    value: Option<i64>,
+fn shape_verdict<V>(
+    value: Option<V>,
     use_split: bool,
     epoch: usize,
     window: &[u8; FAST_SLACK],
-    split: impl FnOnce() -> Verdict,
-) -> Verdict {
+    split: impl FnOnce() -> Verdict<V>,
+) -> Verdict<V> {
     match value {
         Some(value) => Verdict::Value(value),
         None if use_split => match split() {

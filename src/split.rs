@@ -133,7 +133,7 @@ pub struct Field {
     bias: [u64; 9],
     /// The same for 1 to 4 digits (at `n - 1`), weighed byte by byte as
     /// [`Field::value4_avx2`] does ([`weigh_bytes4`]).
-    byte_bias: [u32; 4],
+    byte_bias: [i32; 4],
 }
 
 impl Field {
@@ -164,7 +164,7 @@ impl Field {
         for (count, bias) in bias.iter_mut().enumerate().skip(1) {
             *bias = parse_line_end(zero_value(count), count, &[0; 9]);
         }
-        let byte_bias = std::array::from_fn(|extra| weigh_bytes4(zero_value(extra + 1) as u32));
+        let byte_bias = std::array::from_fn(|extra| line_end_bias(&field, extra + 1));
         Some(Box::new(Field {
             strip,
             lanes_at,
@@ -206,20 +206,8 @@ impl Field {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub unsafe fn value4_lane_avx2(&self, word: u32, extra: usize) -> Lane {
-        use std::arch::x86_64::{
-            _mm_cvtsi32_si128, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8, _mm_setr_epi16,
-            _mm_sub_epi32,
-        };
-        let bytes = _mm_cvtsi32_si128(word as i32);
-        // Byte pairs, the first (the higher digit) times 10: at most
-        // 255 * 11, no saturation. Then the pairs, the first times 100.
-        let pairs = _mm_maddubs_epi16(
-            bytes,
-            _mm_setr_epi8(10, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-        );
-        let weighed = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 0, 0, 0, 0, 0, 0));
-        let bias = _mm_cvtsi32_si128(self.byte_bias[extra] as i32);
-        Lane(_mm_sub_epi32(weighed, bias))
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { line_end_lane_avx2(word, self.byte_bias[extra]) }
     }
 
     /// `,METRIC,` placed at lane `p` (<= 32) of [`LANES`] bytes.
@@ -282,11 +270,49 @@ impl Field {
 }
 
 /// The 4 bytes of `word` (the first at the low end) weighed 1000, 100, 10
-/// and 1, as [`Field::value4_avx2`] weighs them.
+/// and 1, as [`line_end_lane_avx2`] weighs them.
 fn weigh_bytes4(word: u32) -> u32 {
     word.to_le_bytes()
         .iter()
         .fold(0, |sum, &byte| sum * 10 + u32::from(byte))
+}
+
+/// What [`line_end_lane_avx2`] must subtract for a value of `count` digits
+/// (1 to 4) that follows `before` (at least `4 - count` bytes, the end of
+/// `,METRIC,`): those bytes' weight, and that of the digits' `'0'`s.
+pub fn line_end_bias(before: &[u8], count: usize) -> i32 {
+    let mut word = [b'0'; 4];
+    word[..4 - count].copy_from_slice(&before[before.len() - (4 - count)..]);
+    weigh_bytes4(u32::from_le_bytes(word)) as i32
+}
+
+/// The value of up to 4 digits that ends `word`, the 4 bytes that end a
+/// line, in two vector multiply-adds where scalar steps take seven: each
+/// byte is weighed in full (1000, 100, 10, 1), the digits and the bytes
+/// before them alike, and `bias` ([`line_end_bias`]) takes out what the
+/// bytes before them and the `'0'`s add. The weighed bytes are in the low
+/// 32-bit lane with zeros above, and the value is not negative, so the
+/// result is a [`Lane`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub unsafe fn line_end_lane_avx2(word: u32, bias: i32) -> Lane {
+    use std::arch::x86_64::{
+        _mm_cvtsi32_si128, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8, _mm_setr_epi16,
+        _mm_sub_epi32,
+    };
+    let bytes = _mm_cvtsi32_si128(word as i32);
+    // Byte pairs, the first (the higher digit) times 10: at most 255 * 11,
+    // no saturation. Then the pairs, the first times 100.
+    let pairs = _mm_maddubs_epi16(
+        bytes,
+        _mm_setr_epi8(10, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    );
+    let weighed = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 0, 0, 0, 0, 0, 0));
+    Lane(_mm_sub_epi32(weighed, _mm_cvtsi32_si128(bias)))
 }
 
 /// The value of a line's last `count` bytes (1 to 8 digits), from `word`, the

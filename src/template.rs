@@ -44,6 +44,7 @@ mod x86 {
     };
 
     use super::{SPAN, VALUE_DIGITS};
+    use crate::split::{FromValue, Lane, line_end_lane_avx2};
     use crate::swar::{load, parse_value_digits};
 
     /// The layout of a record of one metric with one epoch length, as a range
@@ -58,6 +59,10 @@ mod x86 {
         /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
         /// from here on is a digit lane.
         value_at: usize,
+        /// For a value of `n` digits (1 to 4, at `n - 1`), what the bytes
+        /// before it add in the 4 bytes that end the line
+        /// ([`crate::split::line_end_bias`]).
+        byte_bias: [i32; 4],
         /// The most value digits the template takes: 8, or fewer when the
         /// prefix is long (a line and its `\n` must fit in [`SPAN`] lanes).
         digits: usize,
@@ -84,6 +89,9 @@ mod x86 {
                 low,
                 span,
                 value_at,
+                byte_bias: std::array::from_fn(|extra| {
+                    crate::split::line_end_bias(&low[..value_at], extra + 1)
+                }),
                 digits,
                 epoch,
             })
@@ -121,7 +129,7 @@ mod x86 {
         /// The CPU must support AVX2.
         #[target_feature(enable = "avx2")]
         #[inline]
-        pub unsafe fn value_avx2(&self, window: &[u8; 64], length: usize) -> Option<i64> {
+        pub unsafe fn value_avx2(&self, window: &[u8; 64], length: usize) -> Option<Lane> {
             // SAFETY: the caller guarantees AVX2; every load reads 32 bytes
             // at offset 0 of an array of 32 or 64 bytes.
             let right = unsafe {
@@ -130,7 +138,26 @@ mod x86 {
                 let in_range = _mm256_min_epu8(above_low, load(self.span.as_ptr()));
                 _mm256_movemask_epi8(_mm256_cmpeq_epi8(in_range, above_low)) as u32
             };
-            self.value_if_fits(window, length, right)
+            let count = length.wrapping_sub(self.value_at);
+            if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= self.digits {
+                return None;
+            }
+            if count <= 4 {
+                // SAFETY: AVX2, as above. The line is at least 5 bytes (an
+                // epoch digit and `,M,` before the value), so the 4 bytes
+                // that end it lie in the window.
+                Some(unsafe {
+                    let word = window
+                        .as_ptr()
+                        .add(length - 4)
+                        .cast::<u32>()
+                        .read_unaligned();
+                    line_end_lane_avx2(u32::from_le(word), self.byte_bias[count - 1])
+                })
+            } else {
+                let value = parse_value_digits(load(window, self.value_at & (SPAN - 1)), count);
+                Some(Lane::from_value(value as i64))
+            }
         }
 
         /// The value, given `right`, the lanes whose bytes are in range: the
@@ -183,7 +210,7 @@ mod tests {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was detected just above.
             assert_eq!(
-                unsafe { t.value_avx2(window, length) },
+                unsafe { t.value_avx2(window, length) }.map(crate::split::Lane::get),
                 sse2,
                 "SSE2 and AVX2 differ"
             );

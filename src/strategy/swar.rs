@@ -5,7 +5,11 @@
 //! length, commas and metric fixed, 1 to 8 value digits. One 32-byte range
 //! check per line (each lane a byte range: `'0'..='9'` or one byte) says
 //! whether the whole line fits; the value is then parsed four or eight bytes
-//! at a time in a register (SWAR). The fast path only accepts lines that are
+//! at a time in a register (SWAR), or with AVX2 as `memchr-split` parses it
+//! (up to 4 digits weighed in two vector multiply-adds, tallied in vector
+//! registers: 48.5 → 39.6 M instructions on 1M seed lines, and the scan's
+//! cost over the floor 10 → 7.8 ms on 5M lines, raw and gzip alike).
+//! The fast path only accepts lines that are
 //! certainly records of the metric asked for; every other line goes to
 //! memchr-split's path (the masks' split, then the one-pass check and the
 //! grammar), so the answer is the same on every input. This is the 1BRC
