@@ -373,7 +373,7 @@ unsafe fn check_lines_avx2<C: LineCheck>(
         text,
         lines,
         run,
-        // SAFETY (both): this function runs only where AVX2 is.
+        // SAFETY (all three): this function runs only where AVX2 is.
         |block| unsafe { swar::mask64_avx2(block, b'\n') },
         |window, length| unsafe { check.verdict_avx2(window, length) },
         |tally: &mut C::Avx2Tally, value| unsafe { tally.add(value) },
@@ -703,9 +703,10 @@ impl Tally for ShortRun {
 /// The AVX2 loop's tally, in vector registers: the sum in the low 64-bit
 /// lane, the minimum and maximum in the low 32-bit lanes (every fast-path
 /// value fits, see [`Lane`]). A line's value stays where its multiply-adds
-/// left it: subtract, add, minimum, maximum, four instructions and no
-/// branch, where a general-register tally took six and a move, and kept its
-/// four accumulators on the stack.
+/// left it: a subtraction, an add, a minimum and a maximum, and no branch,
+/// where a general-register tally took a move out of the vector and six
+/// instructions, and the loop kept its sum, minimum and maximum on the
+/// stack.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[derive(Clone, Copy)]
 struct LaneTally {

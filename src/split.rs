@@ -94,16 +94,6 @@ impl FromValue for Lane {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-impl PartialEq for Lane {
-    fn eq(&self, other: &Lane) -> bool {
-        self.get() == other.get()
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Eq for Lane {}
-
 /// Lanes `0..n` of a mask (`n <= 63`).
 #[inline(always)]
 fn low_lanes(n: usize) -> u64 {
