@@ -122,7 +122,7 @@ pub struct Field {
     /// end the line ([`parse_line_end`]).
     bias: [u64; 9],
     /// The same for 1 to 4 digits (at `n - 1`), weighed byte by byte as
-    /// [`Field::value4_avx2`] does ([`weigh_bytes4`]).
+    /// [`Field::value4_lane_avx2`] does ([`weigh_bytes4`]).
     byte_bias: [i32; 4],
 }
 
@@ -141,18 +141,9 @@ impl Field {
         for (p, lanes) in lanes_at.iter_mut().enumerate().skip(1) {
             *lanes = low_lanes(field.len()) << p;
         }
-        // The word that ends a line of `count` digits, all of them `0`: the
-        // last bytes of `,METRIC,`, then the value.
-        let zero_value = |count: usize| {
-            let width = if count <= 4 { 4 } else { 8 };
-            let tail = &field[field.len() - (width - count)..];
-            let mut bytes = [b'0'; 8];
-            bytes[..tail.len()].copy_from_slice(tail);
-            u64::from_le_bytes(bytes)
-        };
         let mut bias = [0u64; 9];
         for (count, bias) in bias.iter_mut().enumerate().skip(1) {
-            *bias = parse_line_end(zero_value(count), count, &[0; 9]);
+            *bias = parse_line_end(zero_value_word(&field, count), count, &[0; 9]);
         }
         let byte_bias = std::array::from_fn(|extra| line_end_bias(&field, extra + 1));
         Some(Box::new(Field {
@@ -171,24 +162,8 @@ impl Field {
         parse_line_end(u64::from(word), extra + 1, &self.bias)
     }
 
-    /// [`Field::value4`] in two vector multiply-adds, where the scalar steps
-    /// take seven instructions: each byte is weighed in full (1000, 100, 10,
-    /// 1), digits and the field's bytes alike, and the field's part and the
-    /// digits' `'0'`s are one constant per count, subtracted.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn value4_avx2(&self, word: u32, extra: usize) -> u64 {
-        // SAFETY: the caller guarantees AVX2.
-        unsafe { self.value4_lane_avx2(word, extra) }.get() as u64
-    }
-
-    /// [`Field::value4_avx2`], left in its vector: the weighed bytes are in
-    /// the low 32-bit lane and zeros above, and after the bias the value is
-    /// not negative, so it is a [`Lane`].
+    /// [`Field::value4`] in two vector multiply-adds
+    /// ([`line_end_lane_avx2`]), left in its vector as a [`Lane`].
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -271,9 +246,18 @@ fn weigh_bytes4(word: u32) -> u32 {
 /// (1 to 4) that follows `before` (at least `4 - count` bytes, the end of
 /// `,METRIC,`): those bytes' weight, and that of the digits' `'0'`s.
 pub fn line_end_bias(before: &[u8], count: usize) -> i32 {
-    let mut word = [b'0'; 4];
-    word[..4 - count].copy_from_slice(&before[before.len() - (4 - count)..]);
-    weigh_bytes4(u32::from_le_bytes(word)) as i32
+    weigh_bytes4(zero_value_word(before, count) as u32) as i32
+}
+
+/// The word that ends a line whose value has `count` digits (1 to 8), all
+/// of them `0`, after `before`: 4 bytes up to 4 digits, else 8 (the word a
+/// parse reads), the bytes before the value taken from the end of `before`.
+fn zero_value_word(before: &[u8], count: usize) -> u64 {
+    let width = if count <= 4 { 4 } else { 8 };
+    let tail = &before[before.len() - (width - count)..];
+    let mut bytes = [b'0'; 8];
+    bytes[..tail.len()].copy_from_slice(tail);
+    u64::from_le_bytes(bytes)
 }
 
 /// The value of up to 4 digits that ends `word`, the 4 bytes that end a
@@ -599,62 +583,31 @@ mod tests {
                 "AVX2 and SWAR masks differ"
             );
         }
-        let equal = |p| field.equal_lanes(&window, p);
-        let value4 = |word, extra| field.value4(word, extra) as i64;
-        let signed = record::<true, _>(
+        let (signed, unsigned) = signed_and_unsigned(
             &window,
             line.len(),
-            swar.1,
-            || swar.0,
+            swar,
             &field,
-            equal,
-            value4,
-        );
-        let unsigned = record::<false, _>(
-            &window,
-            line.len(),
-            swar.1,
-            || swar.0,
-            &field,
-            equal,
-            value4,
+            |p| field.equal_lanes(&window, p),
+            |word, extra| field.value4(word, extra) as i64,
         );
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY (all three): AVX2 was detected just above.
-            let equal = |p| unsafe { field.equal_lanes_avx2(&window, p) };
-            let value4 = |word, extra| unsafe { field.value4_lane_avx2(word, extra) };
-            let (commas, non_digits) = unsafe { masks_avx2(&window) };
-            for (avx2, sse2) in [
-                (
-                    record::<true, _>(
-                        &window,
-                        line.len(),
-                        non_digits,
-                        || commas,
-                        &field,
-                        equal,
-                        value4,
-                    )
-                    .map(Lane::get),
-                    signed,
-                ),
-                (
-                    record::<false, _>(
-                        &window,
-                        line.len(),
-                        non_digits,
-                        || commas,
-                        &field,
-                        equal,
-                        value4,
-                    )
-                    .map(Lane::get),
-                    unsigned,
-                ),
-            ] {
-                assert_eq!(avx2, sse2, "the AVX2 check differs");
-            }
+            let (avx2_signed, avx2_unsigned) = signed_and_unsigned(
+                &window,
+                line.len(),
+                unsafe { masks_avx2(&window) },
+                &field,
+                |p| unsafe { field.equal_lanes_avx2(&window, p) },
+                |word, extra| unsafe { field.value4_lane_avx2(word, extra) },
+            );
+            assert_eq!(avx2_signed.map(Lane::get), signed, "the AVX2 check differs");
+            assert_eq!(
+                avx2_unsigned.map(Lane::get),
+                unsigned,
+                "the AVX2 check differs"
+            );
         }
         // The unsigned check settles what the signed one does, but signed values.
         let signed_value = line
@@ -694,9 +647,26 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: AVX2 was detected just above.
-                prop_assert_eq!(unsafe { field.value4_avx2(word, extra) }, value);
+                let lane = unsafe { field.value4_lane_avx2(word, extra) };
+                prop_assert_eq!(lane.get(), value as i64);
             }
         }
+    }
+
+    /// [`record`]'s signed and unsigned verdicts on one line, given its
+    /// `(commas, non_digits)` masks and one build's compare and weighing.
+    fn signed_and_unsigned<V: FromValue>(
+        window: &[u8; 64],
+        length: usize,
+        (commas, non_digits): (u32, u32),
+        field: &Field,
+        equal: impl Fn(usize) -> u32 + Copy,
+        value4: impl Fn(u32, usize) -> V + Copy,
+    ) -> (Verdict<V>, Verdict<V>) {
+        (
+            record::<true, V>(window, length, non_digits, || commas, field, equal, value4),
+            record::<false, V>(window, length, non_digits, || commas, field, equal, value4),
+        )
     }
 
     /// What the contract allows: a verdict it settles must be the grammar's.
