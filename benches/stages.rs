@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use data_gen::Mix;
-use logbench::profile::Off;
 use logbench::strategy::naive_regex::{run_stages, upto};
+use logbench::tools::profile::Off;
 use logbench::{Format, Query};
 
 fn stages(c: &mut Criterion) {

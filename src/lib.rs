@@ -8,27 +8,20 @@
 //! Data flows one way, and so do the modules:
 //!
 //! - [`input`]: bytes in. Open a path or stdin, recognise raw / gzip / bzip2 by
-//!   content, decode every stream, fail loudly on truncation or corruption.
-//! - [`bzip2_blocks`]: bzip2 framing (blocks at bit offsets, re-wrapped as
-//!   one-block streams) for block-parallel decoding.
-//! - [`line`](mod@line): the contract's record grammar, written once.
-//! - [`scan`]: the regex-free scanner over large buffers, shared by the
-//!   fastest rungs (one stream, or one chunk per core).
-//! - [`split`]: `memchr-split`'s check: a line split at its first non-digit,
-//!   where `,METRIC,` must follow, with bit masks.
-//! - [`swar`]: eight-bytes-at-a-time digit checks and parsing for the fast path.
-//! - [`template`]: `swar`'s fixed-shape check, a byte range per lane (SSE2 or
-//!   AVX2).
+//!   content, decode every stream (bzip2 block-parallel too), fail loudly on
+//!   truncation or corruption.
+//! - [`grammar`]: the contract's record grammar as code, and the one-pass
+//!   recognisers that every fast path is tested against.
+//! - [`scan`]: the regex-free fold of large buffers into an answer: the buffer
+//!   discipline, the fast loop, its tallies and line checks; every intrinsic in
+//!   [`scan::simd`].
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
-//!   the same signature, listed in a registry.
+//!   the same signature, listed in a registry; the floor beside them.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
 //!   malformed), with the mean and a merge for partial results.
-//! - [`floor`]: decode and count newlines only: the limit no rung can beat.
+//! - [`tools`]: the case study's tools: a stage probe with a cProfile-style
+//!   table, whole-process measurement, and the report written to `results/`.
 //! - [`error`]: the one error type, always naming the file.
-//! - [`measure`]: whole-process runs with quartiles and exact peak RSS (the
-//!   case study's `measureproc`, done right).
-//! - [`profile`]: the zero-cost stage probe and the cProfile-style table.
-//! - [`report`]: criterion's estimates and peak RSS into `results/`.
 //!
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
 
@@ -36,17 +29,11 @@ pub mod answer;
 pub mod bzip2_blocks;
 pub mod bzip2_decode;
 pub mod error;
-pub mod floor;
+pub mod grammar;
 pub mod input;
-pub mod line;
-pub mod measure;
-pub mod profile;
-pub mod report;
 pub mod scan;
-pub mod split;
 pub mod strategy;
-pub mod swar;
-pub mod template;
+pub mod tools;
 
 pub use answer::Answer;
 pub use error::{Error, Result};

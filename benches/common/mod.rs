@@ -135,9 +135,11 @@ impl DataSet {
     /// The floor, checked to count every line the reference saw (a last line
     /// without `\n` aside, which the generator never writes).
     pub fn floor_checked(&self) -> u64 {
-        let newlines =
-            logbench::floor::count_newlines(self.open(), logbench::strategy::DEFAULT_BUFFER_SIZE)
-                .unwrap();
+        let newlines = logbench::strategy::floor::count_newlines(
+            self.open(),
+            logbench::strategy::DEFAULT_BUFFER_SIZE,
+        )
+        .unwrap();
         assert_eq!(
             newlines,
             self.expected.lines,

@@ -131,7 +131,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => {
             let result = strategy::find(&args.strategy).and_then(|s| {
                 let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
-                logbench::profile::profile_file(s, &args.file, &query)
+                logbench::tools::profile::profile_file(s, &args.file, &query)
             });
             match result {
                 Ok(profile) => {
@@ -158,7 +158,7 @@ fn main() -> ExitCode {
 }
 
 fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
-    use logbench::report;
+    use logbench::tools::report;
     let benches = report::read_criterion(&args.criterion)?;
     let lines = args
         .lines
@@ -190,7 +190,8 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
             for name in ["naive-regex", "swar"] {
                 eprintln!("profiling {name} on {}", file.display());
                 let query = Query::default().with_threads(1);
-                let profile = logbench::profile::profile_file(strategy::find(name)?, file, &query)?;
+                let profile =
+                    logbench::tools::profile::profile_file(strategy::find(name)?, file, &query)?;
                 profiles.push(report::ProfileRecord::from_profile(*format, &profile));
             }
         }
@@ -219,7 +220,7 @@ fn today() -> String {
 }
 
 fn measure(args: &MeasureArgs) -> ExitCode {
-    match logbench::measure::measure(
+    match logbench::tools::measure::measure(
         &args.command,
         args.runs as usize,
         args.warmup as usize,

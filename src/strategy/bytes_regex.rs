@@ -12,8 +12,8 @@ use super::shared::{for_each_line, summarise};
 use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
+use crate::grammar;
 use crate::input::Input;
-use crate::line;
 
 pub const STRATEGY: Strategy = Strategy {
     name: "bytes-regex",
@@ -29,7 +29,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
     let mut captures = regex.capture_locations();
     for_each_line(input, query.buffer_size, |raw| {
         tally.add_line();
-        let text = line::strip_cr(raw);
+        let text = grammar::strip_cr(raw);
         if text.is_empty() {
             return;
         }
@@ -38,7 +38,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
             return;
         };
         let field = |i| captures.get(i).map_or(&b""[..], |(s, e)| &text[s..e]);
-        match line::check_fields(field(1), field(2), field(3)) {
+        match grammar::check_fields(field(1), field(2), field(3)) {
             Some(value) if field(2) == query.metric.as_slice() => values.push(value),
             Some(_) => {}
             None => tally.add_malformed(),

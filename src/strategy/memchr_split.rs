@@ -18,7 +18,7 @@
 //!   2-core EPYC; floor 23 ms). A `memchr` call per 24-byte line costs more
 //!   than the bytes it saves looking at.
 //! - Reading each record in one pass that also finds its end: 81 ms.
-//! - That pass from a fixed 128-byte window (`line::record_line_in`, no
+//! - That pass from a fixed 128-byte window (`grammar::record_line_in`, no
 //!   bounds checks): 178 → 123 instructions a line (callgrind, 1M lines), 62 →
 //!   46 ms a process (2-core Xeon, medians of 9). Other metrics' records in the
 //!   same pass: the mixed data set 239 → 168 M instructions (1M lines).
@@ -57,8 +57,8 @@ use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
-use crate::profile::{Off, Probe, Stage};
 use crate::scan::{self, Needle};
+use crate::tools::profile::{Off, Probe, Stage};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "memchr-split",
@@ -82,7 +82,7 @@ pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<An
         &mut answer,
         |text, answer| {
             probe.time(Stage::Scan, || {
-                scan::fold_lines_split(text, &needle, answer)
+                scan::split::fold_lines(text, &needle, answer)
             })
         },
     )?;

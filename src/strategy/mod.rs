@@ -12,6 +12,7 @@ use crate::input::Input;
 
 pub mod anchored_regex;
 pub mod bytes_regex;
+pub mod floor;
 pub mod memchr_split;
 pub mod naive_regex;
 pub mod parallel;
@@ -75,7 +76,7 @@ impl Default for Query {
 pub type RunFn = fn(Input, &Query) -> Result<Answer>;
 
 /// A rung run with a stage recorder.
-pub type ProfileFn = fn(Input, &Query, &crate::profile::Recorder) -> Result<Answer>;
+pub type ProfileFn = fn(Input, &Query, &crate::tools::profile::Recorder) -> Result<Answer>;
 
 /// One rung of the ladder.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +88,7 @@ pub struct Strategy {
     /// Compute the answer.
     pub run: RunFn,
     /// The same code with its stages timed, for rungs instrumented with a
-    /// [`crate::profile::Probe`]; `None` for the others.
+    /// [`crate::tools::profile::Probe`]; `None` for the others.
     pub profile: Option<ProfileFn>,
 }
 

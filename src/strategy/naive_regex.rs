@@ -20,9 +20,9 @@ use regex::Regex;
 use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
+use crate::grammar::{self, Line};
 use crate::input::Input;
-use crate::line::{self, Line};
-use crate::profile::{Off, Probe, Stage, Timed};
+use crate::tools::profile::{Off, Probe, Stage, Timed};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "naive-regex",
@@ -132,7 +132,7 @@ fn process_line<const UPTO: u8, P: Probe>(
     };
     let wanted = probe.time(Stage::ParseFilter, || {
         let (epoch, name, value) = (&groups[1], &groups[2], &groups[3]);
-        line::check_fields(epoch.as_bytes(), name.as_bytes(), value.as_bytes())
+        grammar::check_fields(epoch.as_bytes(), name.as_bytes(), value.as_bytes())
             .map(|value| (name.as_bytes() == metric).then_some(value))
     });
     match wanted {
@@ -145,7 +145,7 @@ fn process_line<const UPTO: u8, P: Probe>(
 
 /// A line that is not UTF-8 can still be a record (METRIC is any bytes).
 fn process_bytes(bytes: &[u8], metric: &[u8], values: &mut Vec<i64>, tally: &mut Answer) {
-    match line::classify(bytes) {
+    match grammar::classify(bytes) {
         Line::Blank => {}
         Line::Malformed => tally.add_malformed(),
         Line::Record { metric: m, value } => {

@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader};
 use regex::bytes::{CaptureLocations, Regex};
 
 use crate::error::Result;
+use crate::grammar::{self, Line};
 use crate::input::Input;
-use crate::line::{self, Line};
 
 /// Call `each` with every line of `input`, without its `\n` (a `\r` stays: the
 /// caller applies the contract's rule), in order.
@@ -73,17 +73,17 @@ impl AnchoredMatcher {
 
     /// Classify one line (without its `\n`).
     pub(crate) fn classify(&mut self, raw: &[u8]) -> Anchored {
-        let text = line::strip_cr(raw);
+        let text = grammar::strip_cr(raw);
         if let Some((regex, locations)) = &mut self.regex {
             if regex.captures_read(locations, text).is_some() {
                 let (start, end) = locations.get(1).expect("group 1 always takes part");
-                return match line::parse_value(&text[start..end]) {
+                return match grammar::parse_value(&text[start..end]) {
                     Some(value) => Anchored::Value(value),
                     None => Anchored::Malformed, // digits, but beyond the i64 range
                 };
             }
         }
-        match line::classify(raw) {
+        match grammar::classify(raw) {
             Line::Malformed => Anchored::Malformed,
             _ => Anchored::Other,
         }
@@ -95,7 +95,7 @@ impl AnchoredMatcher {
 /// is matched literally. `None` when no line can be a record of `metric`
 /// (empty, or holding a comma).
 fn anchored_pattern(metric: &[u8]) -> Option<String> {
-    crate::line::metric_can_match(metric).then(|| {
+    crate::grammar::metric_can_match(metric).then(|| {
         let literal: String = metric.iter().map(|b| format!("\\x{b:02x}")).collect();
         format!(r"(?-u)\A[0-9]+,{literal},([+-]?[0-9]+)\z")
     })

@@ -20,8 +20,8 @@ use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
-use crate::profile::{Off, Probe, Stage};
 use crate::scan::{self, Needle};
+use crate::tools::profile::{Off, Probe, Stage};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "swar",
@@ -43,7 +43,11 @@ pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<An
         |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
         query.buffer_size,
         &mut answer,
-        |text, answer| probe.time(Stage::Scan, || scan::fold_lines_fast(text, &needle, answer)),
+        |text, answer| {
+            probe.time(Stage::Scan, || {
+                scan::template::fold_lines(text, &needle, answer)
+            })
+        },
     )?;
     Ok(answer)
 }

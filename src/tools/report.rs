@@ -1,7 +1,7 @@
 //! `report`: turn one `cargo bench` run into `results/`.
 //!
 //! Reads criterion's estimates (`target/criterion/<group>/<bench>/new/`),
-//! measures peak RSS of each rung as a whole process (through [`crate::measure`]),
+//! measures peak RSS of each rung as a whole process (through [`crate::tools::measure`]),
 //! and writes `results/REPORT.md` (tables and findings in plain sentences) plus
 //! `results/records/<date>.json`, the same numbers for programs and for later
 //! comparison (memchr's habit of keeping every recorded run as data).
@@ -134,7 +134,7 @@ pub fn measure_rss(exe: &Path, file: &Path, format: Format, lines: u64) -> Resul
                 "--threads".into(),
                 "1".into(),
             ];
-            let sample = crate::measure::run_once(&command, false)?;
+            let sample = crate::tools::measure::run_once(&command, false)?;
             Ok(RssResult {
                 format: format.name().into(),
                 strategy: s.name.into(),
@@ -169,7 +169,7 @@ pub struct ProfileRecord {
 }
 
 impl ProfileRecord {
-    pub fn from_profile(format: Format, profile: &crate::profile::Profile) -> Self {
+    pub fn from_profile(format: Format, profile: &crate::tools::profile::Profile) -> Self {
         let mut stages: Vec<(String, u64, f64, f64)> = profile
             .rows
             .iter()

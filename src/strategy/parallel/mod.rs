@@ -41,8 +41,8 @@ use crate::answer::Answer;
 use crate::bzip2_blocks::{Frame, Framer, OwnedBlock, Window};
 use crate::bzip2_decode::BlockDecoder;
 use crate::error::{Error, Result};
+use crate::grammar;
 use crate::input::{Decoder, Format, Input};
-use crate::line;
 use crate::scan::{self, Needle};
 
 pub const STRATEGY: Strategy = Strategy {
@@ -92,7 +92,7 @@ fn scan_raw_file(file: &File, name: &str, chunk: usize, needle: &Needle) -> Resu
                 |buf| range.fill(buf),
                 chunk as usize,
                 &mut answer,
-                |text, answer| scan::fold_lines_fast(text, needle, answer),
+                |text, answer| scan::template::fold_lines(text, needle, answer),
             )?;
             Ok(answer)
         })
@@ -241,7 +241,7 @@ fn scan_pipelined(
             let (parts, free_tx) = (parts_ref, free_tx.clone());
             scope.spawn(move |_| {
                 let mut answer = Answer::new();
-                scan::fold_lines_fast(&buffer, needle, &mut answer);
+                scan::template::fold_lines(&buffer, needle, &mut answer);
                 parts
                     .lock()
                     .expect("no scan panics")
@@ -477,7 +477,7 @@ impl Piece {
             return Piece::Inside(text.to_vec());
         };
         let mut middle = Answer::new();
-        scan::fold_lines_fast(&text[first + 1..last + 1], needle, &mut middle);
+        scan::template::fold_lines(&text[first + 1..last + 1], needle, &mut middle);
         Piece::Lines {
             head: text[..first].to_vec(),
             middle,
@@ -508,7 +508,7 @@ impl Stitch {
 
     fn fold_carry(&mut self, metric: &[u8]) {
         let mut one = Answer::new();
-        line::fold_line(&mut one, &self.carry, line::Wanted::new(metric));
+        grammar::fold_line(&mut one, &self.carry, grammar::Wanted::new(metric));
         self.answer = self.answer.merge(one);
         self.carry.clear();
     }

@@ -22,7 +22,17 @@
 //! is left to the caller's general path, so the answer never depends on
 //! whether this check was used.
 
-use crate::swar::{load, parse_value_digits};
+use super::Needle;
+use super::fast::{
+    FAST_SLACK, LineCheck, LineEnds, SPLIT_AFTER_MISSES, check_lines, fold_missed_line,
+};
+use super::tally::FastRun;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use super::tally::LaneTally;
+use crate::answer::Answer;
+use crate::grammar;
+
+use crate::scan::simd::swar::{load, parse_value_digits};
 
 /// Bytes of a line the masks cover: a longer line is left to the caller.
 pub const LANES: usize = 32;
@@ -132,7 +142,7 @@ impl Field {
     /// general path.
     pub fn new(metric: &[u8]) -> Option<Box<Field>> {
         let field = [b",", metric, b","].concat();
-        if !crate::line::metric_can_match(metric) || field.len() > LANES {
+        if !crate::grammar::metric_can_match(metric) || field.len() > LANES {
             return None;
         }
         let mut strip = [0u8; 2 * LANES];
@@ -204,7 +214,7 @@ impl Field {
         }
         #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
         {
-            use crate::swar::{equal_lanes, movemask};
+            use crate::scan::simd::swar::{equal_lanes, movemask};
             (0..LANES / 8).fold(0, |mask, k| {
                 let equal = equal_lanes(load(window, 8 * k), load(placed, 8 * k));
                 mask | (movemask(equal) as u32) << (8 * k)
@@ -529,7 +539,7 @@ pub unsafe fn masks_avx2(window: &[u8; 64]) -> (u32, u32) {
 /// second opinion).
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn masks_swar(window: &[u8; 64]) -> (u32, u32) {
-    use crate::swar::{digit_lanes, lanes_equal_to, movemask};
+    use crate::scan::simd::swar::{digit_lanes, lanes_equal_to, movemask};
     (0..LANES / 8).fold((0, 0), |(commas, non_digits), k| {
         let word = load(window, 8 * k);
         let digits = movemask(digit_lanes(word)) as u32;
@@ -540,10 +550,91 @@ fn masks_swar(window: &[u8; 64]) -> (u32, u32) {
     })
 }
 
+/// `memchr-split`'s scan: [`fold_lines`] with each line split by
+/// [`record`], from a non-digit mask of its first 32 bytes (AVX2
+/// where the CPU has it, else SSE2 or SWAR words).
+///
+/// Line ends are found 64 bytes at a time, independently of the split, so
+/// the CPU can overlap the work on consecutive lines instead of waiting for
+/// one line's split to learn where the next begins. A line the masks do not
+/// settle (longer than 32 bytes, a value over 8 digits for the metric asked
+/// for or over 18 for another, CRLF, malformed or blank; a signed value until 16 lines of the buffer have missed, when the
+/// loop that looks for signs takes over) is read as [`fold_lines`] reads it,
+/// and so are the last
+/// [`grammar::WINDOW`] bytes and the rest of their 64-byte block, so the answer
+/// is the same on every input.
+#[inline]
+pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
+    let Some(field) = needle.field.as_deref() else {
+        return super::fold_lines(text, needle.metric(), answer);
+    };
+    let wanted = grammar::Wanted::new(needle.metric());
+    let mut lines = LineEnds::new(text);
+    let mut run = FastRun::default();
+    // Lines the unsigned loop left so far: past a few, the log has signed
+    // values (or other lines the masks miss), and the loop that takes signs
+    // takes over.
+    let mut missed_lines = 0;
+    loop {
+        let missed = if missed_lines < SPLIT_AFTER_MISSES {
+            check_lines(text, &mut lines, &mut run, SplitCheck::<false>(field))
+        } else {
+            check_lines(text, &mut lines, &mut run, SplitCheck::<true>(field))
+        };
+        let Some(start) = missed else { break };
+        let end = lines.line_start - 1;
+        missed_lines += 1;
+        fold_missed_line(text, start, end, wanted, &mut run, answer);
+    }
+    run.flush_into(answer);
+    super::fold_lines(&text[lines.line_start..], needle.metric(), answer);
+}
+
+/// `memchr-split`'s check ([`record`]), taking signed values if
+/// `SIGNED` is set.
+#[derive(Clone, Copy)]
+pub(crate) struct SplitCheck<'a, const SIGNED: bool>(pub(crate) &'a Field);
+
+impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    type Avx2Tally = LaneTally;
+
+    #[inline(always)]
+    fn verdict(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
+        record::<SIGNED, i64>(
+            window,
+            length,
+            masks(window).1,
+            || masks(window).0,
+            self.0,
+            |p| self.0.equal_lanes(window, p),
+            |word, extra| self.0.value4(word, extra) as i64,
+        )
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+    #[inline]
+    unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict<Lane> {
+        // SAFETY (all): this function is compiled for AVX2, and the caller
+        // guarantees the CPU has it.
+        let field = self.0;
+        record::<SIGNED, Lane>(
+            window,
+            length,
+            unsafe { masks_avx2(window).1 },
+            || unsafe { masks_avx2(window).0 },
+            field,
+            |p| unsafe { field.equal_lanes_avx2(window, p) },
+            |word, extra| unsafe { field.value4_lane_avx2(word, extra) },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::line::{Line, classify};
+    use crate::grammar::{Line, classify};
     use proptest::prelude::*;
 
     /// The line followed by `\n` and then `tail`, as the scanner's 64-byte window.

@@ -1,0 +1,140 @@
+//! The scanner: fold lines held in large buffers into an answer, with no regex
+//! and no per-line allocation. `memchr-split` runs it on one stream; the
+//! parallel rung runs it on every core.
+//!
+//! [`fold_stream`] owns the buffer discipline: it refills one large buffer from
+//! the decoder and hands the fold only whole lines, carrying a partial last line
+//! over to the next refill (the buffer grows only when one line is longer than
+//! it, so memory is bounded by the buffer or the longest line).
+
+use memchr::memchr;
+
+mod fast;
+pub mod simd;
+pub mod split;
+mod tally;
+pub mod template;
+
+use crate::answer::Answer;
+use crate::error::Result;
+use crate::grammar;
+use tally::FastRun;
+use template::NeedleWords;
+/// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
+/// without one is a line too (the caller passes it only at the end of input).
+///
+/// A well-formed record, of the metric asked for or another, is recognised in
+/// one pass that finds its line end too ([`grammar::record_line`]); any other
+/// line is found with `memchr` and judged in full, so each byte is read about
+/// once.
+#[inline]
+pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
+    let wanted = grammar::Wanted::new(metric);
+    let mut run = FastRun::default();
+    let mut start = 0;
+    while start < text.len() {
+        let rest = &text[start..];
+        let record = match rest.first_chunk::<{ grammar::WINDOW }>() {
+            Some(window) => grammar::record_line_in(window, wanted),
+            None => grammar::record_line(rest, wanted),
+        };
+        if let Some((value, length)) = record {
+            run.add_record(value, answer);
+            start += length;
+            continue;
+        }
+        // Line numbers must stay in order for `first_malformed`.
+        run.flush_into(answer);
+        let end = memchr(b'\n', rest).unwrap_or(rest.len());
+        grammar::fold_line(answer, &rest[..end], wanted);
+        start += end + 1;
+    }
+    run.flush_into(answer);
+}
+
+/// Read text to the end through a buffer of `buffer_size` bytes (`read` fills
+/// a slice and returns 0 only at the end, like [`crate::input::Decoder::fill`]), calling
+/// `fold` with runs of whole lines (each run ends with `\n`) and finally with
+/// the last line if it has no `\n`.
+pub fn fold_stream(
+    read: impl FnMut(&mut [u8]) -> Result<usize>,
+    buffer_size: usize,
+    answer: &mut Answer,
+    fold: impl FnMut(&[u8], &mut Answer),
+) -> Result<()> {
+    fold_stream_in(&mut Vec::new(), read, buffer_size, answer, fold)
+}
+
+/// [`fold_stream`] through `buffer`, grown to `buffer_size` bytes if it is
+/// shorter: a caller folding many short streams (`parallel`'s chunks) keeps
+/// one buffer instead of allocating and zeroing one per stream.
+pub fn fold_stream_in(
+    buffer: &mut Vec<u8>,
+    mut read: impl FnMut(&mut [u8]) -> Result<usize>,
+    buffer_size: usize,
+    answer: &mut Answer,
+    mut fold: impl FnMut(&[u8], &mut Answer),
+) -> Result<()> {
+    if buffer.len() < buffer_size.max(1) {
+        buffer.resize(buffer_size.max(1), 0);
+    }
+    let mut carried = 0; // bytes of an unfinished line at the front of `buffer`
+    loop {
+        if carried == buffer.len() {
+            // One line is longer than the whole buffer: make room for more of it.
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        let read = read(&mut buffer[carried..])?;
+        if read == 0 {
+            fold(&buffer[..carried], answer);
+            return Ok(());
+        }
+        let filled = carried + read;
+        // Only the newly read bytes can hold the newline that ends the carried line.
+        match memchr::memrchr(b'\n', &buffer[carried..filled]) {
+            Some(last) => {
+                let whole = carried + last + 1;
+                fold(&buffer[..whole], answer);
+                buffer.copy_within(whole..filled, 0);
+                carried = filled - whole;
+            }
+            None => carried = filled,
+        }
+    }
+}
+
+/// The literal `METRIC,` that follows the epoch's comma in a record of the
+/// metric asked for, prepared for comparison in two 16-byte words.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    /// `METRIC,`: the metric is all but its last byte.
+    literal: Vec<u8>,
+    /// `None` when the fast path cannot be used for this metric (too long, or
+    /// no line can be a record of it): every line takes the general path.
+    words: Option<NeedleWords>,
+    /// `,METRIC,` for `memchr-split`'s check; `None` where that cannot be
+    /// used (a metric of more than 30 bytes, or one no line can match).
+    field: Option<Box<split::Field>>,
+}
+
+/// The longest `METRIC,` the fast path compares in registers.
+pub(crate) const NEEDLE_MAX: usize = 32;
+
+impl Needle {
+    pub fn new(metric: &[u8]) -> Needle {
+        let mut literal = metric.to_vec();
+        literal.push(b',');
+        let usable = grammar::metric_can_match(metric) && literal.len() <= NEEDLE_MAX;
+        let words = usable.then(|| NeedleWords::new(&literal));
+        Needle {
+            field: split::Field::new(metric),
+            literal,
+            words,
+        }
+    }
+
+    /// The metric asked for.
+    pub fn metric(&self) -> &[u8] {
+        &self.literal[..self.literal.len() - 1]
+    }
+}
