@@ -7,7 +7,7 @@
 #   scripts/floor-ratios.sh [FORMAT [ROUNDS [RUNG...]]]
 #
 # FORMAT is raw, gz or bz2 (default gz), ROUNDS defaults to 5 and the rungs to
-# memchr-split and swar. Why: `cargo bench` measures each benchmark once, in a
+# mask-split and swar. Why: `cargo bench` measures each benchmark once, in a
 # block of its own, and on a shared or throttled machine the floor and a rung
 # may see different speeds; on the 2-core VM of results/ the gz floor alone
 # measured 80 to 92 ms within one hour. A round takes about half a minute per
@@ -16,7 +16,7 @@
 set -eu
 format=${1:-gz}
 rounds=${2:-5}
-if [ $# -gt 2 ]; then shift 2; else set -- memchr-split swar; fi
+if [ $# -gt 2 ]; then shift 2; else set -- mask-split swar; fi
 cd "$(dirname "$0")/.."
 export CRITERION_HOME="$PWD/target/criterion-floor-ratios"
 ratios=$(mktemp)

@@ -385,7 +385,7 @@ fn sse2_and_avx2_scans_give_the_same_answer() {
     let text = every_path_log(30_000);
     let path = write(&dir, "every-path.log", &text);
     let expected = common::reference(&text, b"cpu_usage");
-    for strategy in ["memchr-split", "swar", "parallel"] {
+    for strategy in ["mask-split", "swar", "parallel"] {
         for no_avx2 in [false, true] {
             let mut command = logbench();
             if no_avx2 {

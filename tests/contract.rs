@@ -323,7 +323,7 @@ proptest! {
     /// The default buffer, so the fast paths run: the template (alone, then
     /// with the masks' split once other metrics' lines come by) for a short
     /// metric, the SWAR words for one too long for a template, the masks'
-    /// split in memchr-split, and the one-pass check for a metric too long
+    /// split in mask-split, and the one-pass check for a metric too long
     /// for all of them.
     #[test]
     fn fast_paths_match_the_reference(
@@ -332,7 +332,7 @@ proptest! {
             Just("m"),
             // Too long for a template, short enough for the SWAR words.
             Just("a_metric_name_long_ish"),
-            // Too long for either fast check: memchr-split's path throughout.
+            // Too long for either fast check: mask-split's path throughout.
             Just("a_metric_name_too_long_for_a_template"),
         ]
             .prop_flat_map(|metric| (Just(metric), fast_path_text(metric))),

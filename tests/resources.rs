@@ -102,7 +102,7 @@ fn streaming_rungs_and_parallel_stay_flat_as_compressed_files_grow() {
     let (smalls, larges) = (files(small), files(large));
     let peak = |path: &Path, strategy: &str| answer_and_peak_rss(path, strategy, 2).1;
     for (small_file, large_file) in smalls.iter().zip(&larges) {
-        for strategy in ["running-sum", "memchr-split", "parallel"] {
+        for strategy in ["running-sum", "memchr-split", "mask-split", "parallel"] {
             let (rss_small, rss_large) = (peak(small_file, strategy), peak(large_file, strategy));
             eprintln!(
                 "{strategy} {}: {rss_small:.1} -> {rss_large:.1} MiB",

@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         let at = usize::from(flip) * 31 % broken.len();
         broken[at] ^= 1 << (flip % 8);
         for bytes in [compressed, broken] {
-            let expected = run("memchr-split", Input::from_bytes("fuzz", bytes.clone()), &query);
+            let expected = run("mask-split", Input::from_bytes("fuzz", bytes.clone()), &query);
             for threads in [1, 2] {
                 let query = query.clone().with_threads(threads);
                 assert_eq!(run("parallel", file_input(&bytes), &query), expected, "file, {threads}");

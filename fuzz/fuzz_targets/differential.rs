@@ -15,7 +15,7 @@ use logbench::{Input, Query, STRATEGIES};
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the buffer (and chunk) size: 1-64 bytes, so line
     // edges land everywhere, or 128 bytes and up, so the fast paths (which
-    // need 64-byte blocks and slack, and memchr-split's 128-byte window) run.
+    // need 64-byte blocks and slack, and mask-split's 128-byte window) run.
     let (buffer, text) = match data.split_first() {
         Some((&b, rest)) if b < 128 => (usize::from(b % 64) + 1, rest),
         Some((&b, rest)) => (64 * usize::from(b - 126), rest),

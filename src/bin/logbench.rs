@@ -46,7 +46,7 @@ enum Command {
 struct ProfileArgs {
     /// The log to profile.
     file: PathBuf,
-    /// The rung to profile (instrumented: naive-regex, memchr-split, swar).
+    /// The rung to profile (instrumented: naive-regex, memchr-split, mask-split, swar).
     #[arg(long, default_value = "naive-regex")]
     strategy: String,
     /// The metric to average.

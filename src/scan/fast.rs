@@ -12,7 +12,7 @@ use crate::grammar;
 
 /// Lines a fast loop may leave in one buffer before the loop that takes more
 /// kinds of line takes over: in `swar`, the template loop gives way to the one
-/// that also splits lines ([`TemplateCheck`]); in `memchr-split`, the
+/// that also splits lines ([`TemplateCheck`]); in `mask-split`, the
 /// unsigned split to the one that also takes signed values
 /// ([`split::fold_lines`]).
 pub(crate) const SPLIT_AFTER_MISSES: u32 = 16;

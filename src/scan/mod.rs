@@ -1,5 +1,5 @@
 //! The scanner: fold lines held in large buffers into an answer, with no regex
-//! and no per-line allocation. `memchr-split` runs it on one stream; the
+//! and no per-line allocation. `mask-split` runs it on one stream; the
 //! parallel rung runs it on every core.
 //!
 //! [`fold_stream`] owns the buffer discipline: it refills one large buffer from
@@ -112,7 +112,7 @@ pub struct Needle {
     /// `None` when the fast path cannot be used for this metric (too long, or
     /// no line can be a record of it): every line takes the general path.
     words: Option<NeedleWords>,
-    /// `,METRIC,` for `memchr-split`'s check; `None` where that cannot be
+    /// `,METRIC,` for `mask-split`'s check; `None` where that cannot be
     /// used (a metric of more than 30 bytes, or one no line can match).
     field: Option<Box<split::Field>>,
 }

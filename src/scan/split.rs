@@ -1,4 +1,4 @@
-//! `memchr-split`'s line check: a line split by hand, with bit masks.
+//! `mask-split`'s line check: a line split by hand, with bit masks.
 //!
 //! The scanner ([`crate::scan`]) finds line ends 64 bytes at a time and hands
 //! this check the first 64 bytes from each line's start. Here the first 32 of
@@ -550,7 +550,7 @@ fn masks_swar(window: &[u8; 64]) -> (u32, u32) {
     })
 }
 
-/// `memchr-split`'s scan: [`fold_lines`] with each line split by
+/// `mask-split`'s scan: [`fold_lines`] with each line split by
 /// [`record`], from a non-digit mask of its first 32 bytes (AVX2
 /// where the CPU has it, else SSE2 or SWAR words).
 ///
@@ -590,7 +590,7 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
     super::fold_lines(&text[lines.line_start..], needle.metric(), answer);
 }
 
-/// `memchr-split`'s check ([`record`]), taking signed values if
+/// `mask-split`'s check ([`record`]), taking signed values if
 /// `SIGNED` is set.
 #[derive(Clone, Copy)]
 pub(crate) struct SplitCheck<'a, const SIGNED: bool>(pub(crate) &'a Field);

@@ -16,7 +16,7 @@
 //! The check is exact: it accepts a line only if it is `DIGITS{epoch},METRIC,`
 //! then 1-8 digits (or fewer) up to the line's end, so the answer never depends on
 //! whether the template was used. A signed value is a record the template
-//! leaves to the caller (memchr-split's masks, or its one-pass check): a sign
+//! leaves to the caller (mask-split's masks, or its one-pass check): a sign
 //! lane would need a set of bytes, not a range, and logs of signed values are
 //! rare. It exists only where SSE2
 //! is (every x86_64 CPU); elsewhere [`Template::new`] returns `None` and the
@@ -260,7 +260,7 @@ impl NeedleWords {
 /// parse to learn where the next begins. A line the fast path does not take
 /// (another metric, another epoch length, a long field, a signed value where
 /// the template is used, CRLF, a malformed or blank line) goes to
-/// `memchr-split`'s check ([`split::record`]) once 16 have missed in the
+/// `mask-split`'s check ([`split::record`]) once 16 have missed in the
 /// buffer, and otherwise, or if that misses too, is read as [`fold_lines`]
 /// reads it; so are the last [`grammar::WINDOW`] bytes and the rest of their
 /// 64-byte block (128 to 191 bytes in all). The answer is the same on every
@@ -329,7 +329,7 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
     super::fold_lines(&text[lines.line_start..], needle.metric(), answer);
 }
 
-/// `swar`'s check: the template's and, when `SPLIT` is set, `memchr-split`'s
+/// `swar`'s check: the template's and, when `SPLIT` is set, `mask-split`'s
 /// masks for a line the template misses (another metric's record, a signed
 /// value). In AVX2: one 32-byte vector per line instead of two of 16, and
 /// 64-byte blocks searched for `\n` two vectors at a time instead of four.
@@ -343,7 +343,7 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
 #[derive(Clone, Copy)]
 struct TemplateCheck<'a, const SPLIT: bool> {
     template: &'a Template,
-    /// `memchr-split`'s check, where the metric allows it.
+    /// `mask-split`'s check, where the metric allows it.
     split: Option<SplitCheck<'a, true>>,
 }
 
@@ -386,7 +386,7 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
 
 /// The verdict on the line starting `window`, from the shape's check
 /// (`value`) and, where that missed and `use_split` is set, from
-/// `memchr-split`'s check (`split`). A record of the metric asked for with an
+/// `mask-split`'s check (`split`). A record of the metric asked for with an
 /// epoch length other than `epoch` is left to the caller, so that the shape
 /// follows it.
 #[inline(always)]

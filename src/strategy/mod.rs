@@ -13,6 +13,7 @@ use crate::input::Input;
 pub mod anchored_regex;
 pub mod bytes_regex;
 pub mod floor;
+pub mod mask_split;
 pub mod memchr_split;
 pub mod naive_regex;
 pub mod parallel;
@@ -99,6 +100,7 @@ pub const STRATEGIES: &[Strategy] = &[
     anchored_regex::STRATEGY,
     running_sum::STRATEGY,
     memchr_split::STRATEGY,
+    mask_split::STRATEGY,
     swar::STRATEGY,
     parallel::STRATEGY,
 ];

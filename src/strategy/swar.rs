@@ -1,17 +1,17 @@
 //! `swar`: a fast path for the shape nearly every line has.
 //!
-//! The one change from `memchr-split`: before splitting a line,
+//! The one change from `mask-split`: before splitting a line,
 //! check it against the layout the last record had (`template`): epoch
 //! length, commas and metric fixed, 1 to 8 value digits. One 32-byte range
 //! check per line (each lane a byte range: `'0'..='9'` or one byte) says
 //! whether the whole line fits; the value is then parsed four or eight bytes
-//! at a time in a register (SWAR), or with AVX2 as `memchr-split` parses it
+//! at a time in a register (SWAR), or with AVX2 as `mask-split` parses it
 //! (up to 4 digits weighed in two vector multiply-adds, tallied in vector
 //! registers: 48.5 → 39.6 M instructions on 1M seed lines, and the scan's
 //! cost over the floor 10 → 7.8 ms on 5M lines, raw and gzip alike).
 //! The fast path only accepts lines that are
 //! certainly records of the metric asked for; every other line goes to
-//! memchr-split's path (the masks' split, then the one-pass check and the
+//! mask-split's path (the masks' split, then the one-pass check and the
 //! grammar), so the answer is the same on every input. This is the 1BRC
 //! habit: state the assumption, take the fast path when it holds, fall back
 //! correctly when it does not.
@@ -25,7 +25,7 @@ use crate::tools::profile::{Off, Probe, Stage};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "swar",
-    description: "a fixed-shape fast path (one 32-byte range check a line, SWAR value parse) with memchr-split as fallback",
+    description: "a fixed-shape fast path (one 32-byte range check a line, SWAR value parse) with mask-split as fallback",
     run,
     profile: Some(run_probed),
 };
