@@ -83,16 +83,9 @@ pub fn data_sets_of(lines: u64, mix: Mix, formats: &[Format]) -> Vec<DataSet> {
 /// The file for `spec` in `format`, generated (single stream, like `bzip2 -9`
 /// and `gzip -6`) if it is not cached yet.
 fn cached_file(spec: Spec, format: Format) -> PathBuf {
-    let gen_format = match format {
-        Format::Raw => data_gen::Format::Raw,
-        Format::Gzip => data_gen::Format::Gz,
-        Format::Bzip2 => data_gen::Format::Bz2,
-    };
-    let path = target_dir().join("logbench-data").join(
-        data_gen::default_path(spec, gen_format)
-            .file_name()
-            .expect("has a name"),
-    );
+    let path = target_dir()
+        .join("logbench-data")
+        .join(data_gen::file_name(spec, format));
     if !path.exists() {
         eprintln!(
             "generating {} (once; cached for later runs)",
@@ -101,7 +94,7 @@ fn cached_file(spec: Spec, format: Format) -> PathBuf {
         data_gen::generate_file(
             &path,
             spec,
-            Encoding::new(gen_format),
+            Encoding::new(format),
             &mut |_| {},
             &AtomicBool::new(false),
         )

@@ -69,37 +69,69 @@ impl Default for Spec {
     }
 }
 
-/// How the text is stored.
+/// How the bytes of a log are encoded: what the generator writes, and what
+/// logbench recognises from a file's first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Raw,
-    Gz,
-    Bz2,
+    Gzip,
+    Bzip2,
 }
 
 impl Format {
+    /// All formats, in the order reports list them.
+    pub const ALL: [Format; 3] = [Format::Raw, Format::Gzip, Format::Bzip2];
+
+    /// Recognise the format from the first bytes of a file (at least 3 when the
+    /// file has them). `BZh` is bzip2, `1F 8B` gzip, anything else raw text.
+    pub fn detect(prefix: &[u8]) -> Format {
+        match prefix {
+            [b'B', b'Z', b'h', ..] => Format::Bzip2,
+            [0x1f, 0x8b, ..] => Format::Gzip,
+            _ => Format::Raw,
+        }
+    }
+
+    /// Short lower-case name, as used in reports and benchmark groups.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Raw => "raw",
+            Format::Gzip => "gz",
+            Format::Bzip2 => "bz2",
+        }
+    }
+
+    /// The format's name in prose and error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Raw => "raw",
+            Format::Gzip => "gzip",
+            Format::Bzip2 => "bzip2",
+        }
+    }
+
     /// The file extension, with its dot (empty for raw).
     pub fn extension(self) -> &'static str {
         match self {
             Format::Raw => "",
-            Format::Gz => ".gz",
-            Format::Bz2 => ".bz2",
+            Format::Gzip => ".gz",
+            Format::Bzip2 => ".bz2",
         }
     }
 
     /// The level used when none is given: bzip2 9 like the case study, gzip 6 like `gzip`.
     pub fn default_level(self) -> u32 {
         match self {
-            Format::Bz2 => 9,
-            Format::Gz => 6,
+            Format::Bzip2 => 9,
+            Format::Gzip => 6,
             Format::Raw => 0,
         }
     }
 
     fn check_level(self, level: u32) -> Result<u32, Error> {
         let range = match self {
-            Format::Bz2 => 1..=9,
-            Format::Gz => 0..=9,
+            Format::Bzip2 => 1..=9,
+            Format::Gzip => 0..=9,
             Format::Raw => 0..=9,
         };
         if range.contains(&level) {
@@ -110,6 +142,12 @@ impl Format {
                 level,
             })
         }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -142,7 +180,7 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 pub enum Error {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("level {level} is out of range for {format:?} (bz2: 1-9, gz: 0-9)")]
+    #[error("level {level} is out of range for {format} (bz2: 1-9, gz: 0-9)")]
     Level { format: Format, level: u32 },
     #[error("writing the log: {0}")]
     Write(io::Error),
@@ -355,11 +393,11 @@ impl<W: Write> Encoder<W> {
     fn new(format: Format, level: u32, out: W) -> Self {
         match format {
             Format::Raw => Encoder::Raw(out),
-            Format::Gz => Encoder::Gz(flate2::write::GzEncoder::new(
+            Format::Gzip => Encoder::Gz(flate2::write::GzEncoder::new(
                 out,
                 flate2::Compression::new(level),
             )),
-            Format::Bz2 => Encoder::Bz2(bzip2::write::BzEncoder::new(
+            Format::Bzip2 => Encoder::Bz2(bzip2::write::BzEncoder::new(
                 out,
                 bzip2::Compression::new(level),
             )),
@@ -435,20 +473,26 @@ pub fn generate_file(
     })
 }
 
-/// The default output path: `data/<mix>-<lines>[-seed<S>].log[.bz2|.gz]`.
+/// The default output path: `data/` and [`file_name`].
 pub fn default_path(spec: Spec, format: Format) -> PathBuf {
+    Path::new("data").join(file_name(spec, format))
+}
+
+/// The name a data set is known by, in `data/` and in the benchmarks' cache:
+/// `<mix>-<lines>[-seed<S>].log[.bz2|.gz]`.
+pub fn file_name(spec: Spec, format: Format) -> String {
     let seed = if spec.seed == DEFAULT_SEED {
         String::new()
     } else {
         format!("-seed{}", spec.seed)
     };
-    PathBuf::from(format!(
-        "data/{}-{}{}.log{}",
+    format!(
+        "{}-{}{}.log{}",
         spec.mix.name(),
         spec.lines,
         seed,
         format.extension()
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -519,11 +563,11 @@ mod tests {
     #[test]
     fn bad_level_is_rejected() {
         assert!(matches!(
-            Format::Bz2.check_level(0),
+            Format::Bzip2.check_level(0),
             Err(Error::Level { .. })
         ));
         assert!(matches!(
-            Format::Gz.check_level(10),
+            Format::Gzip.check_level(10),
             Err(Error::Level { .. })
         ));
     }

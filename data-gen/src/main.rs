@@ -82,8 +82,8 @@ fn run(args: &Args) -> Result<(), data_gen::Error> {
         start_epoch: args.start_epoch,
     };
     let format = match args.format {
-        FormatArg::Bz2 => Format::Bz2,
-        FormatArg::Gz => Format::Gz,
+        FormatArg::Bz2 => Format::Bzip2,
+        FormatArg::Gz => Format::Gzip,
         FormatArg::Raw => Format::Raw,
     };
     let encoding = Encoding {

@@ -164,17 +164,9 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
         .lines
         .or_else(|| std::env::var("LOGBENCH_LINES").ok()?.trim().parse().ok())
         .unwrap_or(5_000_000);
-    // The benches cache the seed set as seed-<lines>.log[.gz|.bz2] under --data.
     let seed_files: Vec<(logbench::Format, PathBuf)> = logbench::Format::ALL
         .into_iter()
-        .map(|format| {
-            let suffix = match format {
-                logbench::Format::Raw => "",
-                logbench::Format::Gzip => ".gz",
-                logbench::Format::Bzip2 => ".bz2",
-            };
-            (format, args.data.join(format!("seed-{lines}.log{suffix}")))
-        })
+        .map(|format| (format, report::seed_file(&args.data, lines, format)))
         .collect();
     let mut rss = Vec::new();
     if !args.no_rss {

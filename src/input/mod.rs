@@ -13,56 +13,27 @@
 //! - **Errors say where.** Each error names the format and roughly the compressed
 //!   byte offset reached when it happened; [`Error::Read`] adds the file name.
 //! - **Bounded memory.** Everything streams; nothing reads a whole file.
+//!
+//! For the parallel rung: [`LineRange`] cuts a raw file into pieces at line
+//! starts, and [`bzip2_parallel`] decodes a bzip2 file's blocks on every core.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use bzip2::read::MultiBzDecoder;
-use flate2::read::MultiGzDecoder;
+pub mod bzip2_parallel;
+mod decoder;
+mod line_range;
+pub(crate) mod pool;
+
+pub use decoder::Decoder;
+pub use line_range::LineRange;
 
 use crate::error::{Error, Result};
 
-/// How the bytes of a log are encoded, as recognised from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    Raw,
-    Gzip,
-    Bzip2,
-}
-
-impl Format {
-    /// All formats, in the order reports list them.
-    pub const ALL: [Format; 3] = [Format::Raw, Format::Gzip, Format::Bzip2];
-
-    /// Recognise the format from the first bytes of a file (at least 3 when the
-    /// file has them). `BZh` is bzip2, `1F 8B` gzip, anything else raw text.
-    pub fn detect(prefix: &[u8]) -> Format {
-        match prefix {
-            [b'B', b'Z', b'h', ..] => Format::Bzip2,
-            [0x1f, 0x8b, ..] => Format::Gzip,
-            _ => Format::Raw,
-        }
-    }
-
-    /// Short lower-case name, as used in reports and file extensions.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Raw => "raw",
-            Format::Gzip => "gz",
-            Format::Bzip2 => "bz2",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use data_gen::Format;
 
 /// The bytes of one log with its format already recognised; nothing decoded yet.
 pub struct Input {
@@ -157,34 +128,9 @@ impl Input {
 
     /// Start decoding: the text of the log, streamed.
     pub fn into_decoder(self) -> Decoder {
-        let consumed = Arc::new(AtomicU64::new(0));
-        let counted = Counted {
-            inner: self.bytes,
-            consumed: Arc::clone(&consumed),
-        };
-        let text: Box<dyn Read + Send> = match self.format {
-            Format::Raw => Box::new(counted),
-            Format::Gzip => Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
-                COMPRESSED_BUFFER,
-                counted,
-            ))),
-            Format::Bzip2 => Box::new(MultiBzDecoder::new(io::BufReader::with_capacity(
-                COMPRESSED_BUFFER,
-                counted,
-            ))),
-        };
-        Decoder {
-            name: self.name,
-            format: self.format,
-            text,
-            consumed,
-            failure: None,
-        }
+        Decoder::new(self.name, self.format, self.bytes)
     }
 }
-
-/// Read size for compressed input (the decoders' own buffer).
-const COMPRESSED_BUFFER: usize = 128 * 1024;
 
 /// A file shared between the stream and [`Input::file`].
 struct SharedFile(Arc<File>);
@@ -192,99 +138,5 @@ struct SharedFile(Arc<File>);
 impl Read for SharedFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         (&*self.0).read(buf)
-    }
-}
-
-/// Counts the compressed bytes handed to the decoder, so errors can say where.
-struct Counted {
-    inner: Box<dyn Read + Send>,
-    consumed: Arc<AtomicU64>,
-}
-
-impl Read for Counted {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// The decoded text of one log, read in whatever pieces the caller asks for.
-///
-/// Implements [`Read`] for adapters such as `BufReader`; its errors already say
-/// what went wrong and where, and [`Decoder::error`] adds the file name.
-pub struct Decoder {
-    name: String,
-    format: Format,
-    text: Box<dyn Read + Send>,
-    consumed: Arc<AtomicU64>,
-    /// The first error seen; every later read returns it again.
-    failure: Option<(io::ErrorKind, String)>,
-}
-
-impl Decoder {
-    /// The input's display name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The format being decoded.
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
-    /// Read decoded text into `buf`; `Ok(0)` only at the true end of the input.
-    pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize> {
-        self.read(buf).map_err(|e| self.error(e))
-    }
-
-    /// Attach the file name to an error from this decoder (or an adapter over it).
-    pub fn error(&self, source: io::Error) -> Error {
-        Error::read(&self.name, source)
-    }
-
-    fn describe(&self, error: &io::Error) -> (io::ErrorKind, String) {
-        let at = self.consumed.load(Ordering::Relaxed);
-        let what = match (self.format, error.kind()) {
-            (Format::Raw, _) => format!("read failed near byte {at}: {error}"),
-            (format, io::ErrorKind::UnexpectedEof) => format!(
-                "truncated {} data: the file ends inside a compressed stream (at byte {at})",
-                format.describe()
-            ),
-            (format, _) => format!(
-                "corrupt {} data near compressed byte {at}: {error}",
-                format.describe()
-            ),
-        };
-        (error.kind(), what)
-    }
-}
-
-impl Format {
-    fn describe(self) -> &'static str {
-        match self {
-            Format::Raw => "raw",
-            Format::Gzip => "gzip",
-            Format::Bzip2 => "bzip2",
-        }
-    }
-}
-
-impl Read for Decoder {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some((kind, what)) = &self.failure {
-            return Err(io::Error::new(*kind, what.clone()));
-        }
-        loop {
-            match self.text.read(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let (kind, what) = self.describe(&e);
-                    self.failure = Some((kind, what.clone()));
-                    return Err(io::Error::new(kind, what));
-                }
-            }
-        }
     }
 }

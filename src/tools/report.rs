@@ -17,6 +17,16 @@ use crate::error::{Error, Result};
 use crate::input::Format;
 use crate::strategy::STRATEGIES;
 
+/// The case study's data set of `lines` lines in `format`, as `cargo bench`
+/// caches it under `data` (`target/logbench-data`): the generator's name for it.
+pub fn seed_file(data: &Path, lines: u64, format: Format) -> PathBuf {
+    let spec = data_gen::Spec {
+        lines,
+        ..data_gen::Spec::default()
+    };
+    data.join(data_gen::file_name(spec, format))
+}
+
 /// One benchmark as criterion recorded it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {

@@ -1,0 +1,95 @@
+//! `parallel` on a stream: gzip files, and any input that is not a regular
+//! file (stdin, pipes; bzip2 whose blocks could not be framed). The decoder
+//! fills blocks of whole lines on one thread while the workers scan the
+//! blocks already filled; at most `2 × threads` blocks exist at once, so
+//! memory stays flat whatever the input's size.
+
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+use crate::answer::Answer;
+use crate::error::Result;
+use crate::input::Decoder;
+use crate::input::pool::receive_helping;
+use crate::scan;
+use crate::scan::Needle;
+
+/// A stream (compressed, or not a regular file): decode on this thread, scan
+/// blocks of whole lines on the pool, merge in order.
+pub(super) fn scan_pipelined(
+    mut decoder: Decoder,
+    pool: &rayon::ThreadPool,
+    block: usize,
+    needle: &Needle,
+) -> Result<Answer> {
+    let workers = pool.current_num_threads();
+    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 * workers {
+        free_tx.send(Vec::new()).expect("the receiver is alive");
+    }
+    let parts = Mutex::new(Vec::new());
+    let parts_ref = &parts;
+    let mut blocks = LineBlocks::new(block);
+    // `move`: the decoding closure runs on a pool thread and owns the receiver.
+    pool.scope(move |scope| -> Result<()> {
+        for sequence in 0.. {
+            let mut buffer = receive_helping(&free_rx);
+            if !blocks.fill(&mut decoder, &mut buffer)? {
+                return Ok(());
+            }
+            let (parts, free_tx) = (parts_ref, free_tx.clone());
+            scope.spawn(move |_| {
+                let mut answer = Answer::new();
+                scan::template::fold_lines(&buffer, needle, &mut answer);
+                parts
+                    .lock()
+                    .expect("no scan panics")
+                    .push((sequence, answer));
+                let _ = free_tx.send(buffer); // the pipeline may already be done
+            });
+        }
+        unreachable!("the sequence is unbounded")
+    })?;
+    let mut parts = parts.into_inner().expect("no scan panics");
+    parts.sort_unstable_by_key(|&(sequence, _)| sequence);
+    Ok(parts
+        .into_iter()
+        .fold(Answer::new(), |whole, (_, part)| whole.merge(part)))
+}
+
+/// Cuts decoded text into blocks of whole lines (the last may lack its `\n`).
+struct LineBlocks {
+    block: usize,
+    carry: Vec<u8>,
+    at_end: bool,
+}
+
+impl LineBlocks {
+    fn new(block: usize) -> Self {
+        LineBlocks {
+            block: block.max(1),
+            carry: Vec::new(),
+            at_end: false,
+        }
+    }
+
+    /// Fill `buffer` with the next block; `false` when the text is exhausted.
+    fn fill(&mut self, decoder: &mut Decoder, buffer: &mut Vec<u8>) -> Result<bool> {
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        while !self.at_end {
+            let old = buffer.len();
+            buffer.resize(old + self.block, 0);
+            let n = decoder.fill(&mut buffer[old..])?;
+            buffer.truncate(old + n);
+            if n == 0 {
+                self.at_end = true;
+            } else if let Some(last) = memchr::memrchr(b'\n', &buffer[old..]) {
+                self.carry.extend_from_slice(&buffer[old + last + 1..]);
+                buffer.truncate(old + last + 1);
+                return Ok(true);
+            }
+        }
+        Ok(!buffer.is_empty())
+    }
+}
