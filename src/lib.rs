@@ -26,8 +26,6 @@
 //! The contract every strategy obeys is `LOG-FORMAT.md`, summarised in README.md.
 
 pub mod answer;
-pub mod bzip2_blocks;
-pub mod bzip2_decode;
 pub mod error;
 pub mod grammar;
 pub mod input;

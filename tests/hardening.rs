@@ -71,7 +71,7 @@ fn bz2_level_1(text: &[u8]) -> Vec<u8> {
 fn a_single_stream_bzip2_with_many_blocks_agrees_at_every_thread_count() {
     let text = many_block_text();
     let bytes = bz2_level_1(&text);
-    let blocks = logbench::bzip2_blocks::find_magics(&bytes).len() - 1;
+    let blocks = bzip2_blocks::find_magics(&bytes).len() - 1;
     assert!(blocks >= 50, "{blocks} blocks");
     assert_every_strategy_gives(&bytes, reference(&text, b"cpu_usage"), &[1, 2, 3, 8]);
 }
@@ -80,7 +80,7 @@ fn a_single_stream_bzip2_with_many_blocks_agrees_at_every_thread_count() {
 fn hundreds_of_blocks_slide_through_the_parallel_window_at_every_thread_count() {
     let text = varied_text(1_300_000);
     let bytes = bz2_level_1(&text);
-    let blocks = logbench::bzip2_blocks::find_magics(&bytes).len() - 1;
+    let blocks = bzip2_blocks::find_magics(&bytes).len() - 1;
     assert!(blocks >= 300, "{blocks} blocks");
     let expected = reference(&text, b"cpu_usage");
     let parallel = STRATEGIES.iter().find(|s| s.name == "parallel").unwrap();

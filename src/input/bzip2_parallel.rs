@@ -19,8 +19,8 @@ use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
 
-use crate::bzip2_blocks::{Frame, Framer, OwnedBlock, Window};
-use crate::bzip2_decode::BlockDecoder;
+use bzip2_blocks::{BlockDecoder, Frame, Framer, OwnedBlock, Window};
+
 use crate::error::{Error, Result};
 use crate::input::pool::receive_helping;
 

@@ -536,7 +536,7 @@ pub fn scaling_table(record: &Record) -> String {
     }
     out.push_str(
         "\nThe floors are the ladder's: libbzip2 and zlib-rs on one thread. On bz2, `parallel` \
-         also changes the decoder: its blocks go to the block decoder of `src/bzip2_decode.rs` \
+         also changes the decoder: its blocks go to the block decoder of `crates/bzip2-blocks` \
          (table-driven Huffman decoding, the inverse BWT walked eight segments at a time), so one \
          thread of it can beat the libbzip2 floor. That is a faster decoder, not a parser \
          beating decompression. Ratios against the standard tools (`wc -l`, `pigz`, `bzip2`, \

@@ -1,4 +1,4 @@
-//! Our bzip2 block decoder (`logbench::bzip2_decode`) against libbzip2:
+//! Our bzip2 block decoder (`bzip2_blocks::BlockDecoder`) against libbzip2:
 //! - arbitrary bytes after a block magic never make it panic or loop;
 //! - every block of a real file of the fuzzed text decodes to that text;
 //! - with a few bits of that file flipped, whatever our decoder accepts,
@@ -9,8 +9,7 @@
 use std::io::{Read, Write};
 
 use libfuzzer_sys::fuzz_target;
-use logbench::bzip2_blocks::{Magic, find_magics, wrap_block};
-use logbench::bzip2_decode::{BlockBits, BlockDecoder};
+use bzip2_blocks::{BlockBits, BlockDecoder, Magic, find_magics, wrap_block};
 
 fn bz2(text: &[u8]) -> Vec<u8> {
     let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(1));
