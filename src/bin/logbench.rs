@@ -118,7 +118,11 @@ struct MeanArgs {
 }
 
 fn main() -> ExitCode {
-    die_quietly_on_closed_stdout();
+    // `logbench mean big.log | head -1`: when the reader goes away, end the
+    // process the way every Unix filter does (SIGPIPE), instead of the Rust
+    // runtime's default of ignoring the signal, which turns the next
+    // `println!` into a panic ("failed printing to stdout: Broken pipe").
+    sigpipe::reset();
     match Cli::parse().command {
         Command::Strategies => {
             for s in STRATEGIES {
@@ -159,56 +163,18 @@ fn main() -> ExitCode {
 
 fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
     use logbench::tools::report;
-    let benches = report::read_criterion(&args.criterion)?;
-    let lines = args
-        .lines
-        .or_else(|| std::env::var("LOGBENCH_LINES").ok()?.trim().parse().ok())
-        .unwrap_or(5_000_000);
-    let seed_files: Vec<(logbench::Format, PathBuf)> = logbench::Format::ALL
-        .into_iter()
-        .map(|format| (format, report::seed_file(&args.data, lines, format)))
-        .collect();
-    let mut rss = Vec::new();
-    if !args.no_rss {
-        let exe = std::env::current_exe().map_err(|e| Error::read("logbench", e))?;
-        for (format, file) in &seed_files {
-            eprintln!("measuring peak RSS on {}", file.display());
-            rss.extend(report::measure_rss(&exe, file, *format, lines)?);
-        }
-    }
-    let mut profiles = Vec::new();
-    if !args.no_profile {
-        for (format, file) in &seed_files {
-            for name in ["naive-regex", "swar"] {
-                eprintln!("profiling {name} on {}", file.display());
-                let query = Query::default().with_threads(1);
-                let profile =
-                    logbench::tools::profile::profile_file(strategy::find(name)?, file, &query)?;
-                profiles.push(report::ProfileRecord::from_profile(*format, &profile));
-            }
-        }
-    }
-    let toolchain = std::process::Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "rustc (unknown version)".into());
-    let record = report::Record {
-        date: today(),
-        machine: report::machine(),
-        toolchain,
-        benches,
-        rss,
-        profiles,
+    let options = report::Options {
+        criterion: args.criterion.clone(),
+        data: args.data.clone(),
+        lines: args
+            .lines
+            .or_else(|| std::env::var("LOGBENCH_LINES").ok()?.trim().parse().ok())
+            .unwrap_or(5_000_000),
+        rss: !args.no_rss,
+        profile: !args.no_profile,
     };
+    let record = report::collect(&options, |step| eprintln!("{step}"))?;
     report::write(&record, &args.out)
-}
-
-/// Today's date (UTC) as YYYY-MM-DD.
-fn today() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
 }
 
 fn measure(args: &MeasureArgs) -> ExitCode {
@@ -345,17 +311,5 @@ fn report_error(args: &MeanArgs, file: &str, error: &Error) {
     if args.json {
         let record = serde_json::json!({ "file": file, "error": error.to_string() });
         println!("{record}");
-    }
-}
-
-/// `logbench mean big.log | head -1`: when the reader goes away, end the
-/// process the way every Unix filter does (SIGPIPE), instead of the Rust
-/// runtime's default of ignoring the signal, which turns the next `println!`
-/// into a panic ("failed printing to stdout: Broken pipe").
-fn die_quietly_on_closed_stdout() {
-    // SAFETY: restoring a signal's default disposition at the start of `main`,
-    // before any thread exists; no handler runs our code.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -98,43 +98,39 @@ pub fn run_once(command: &[OsString], show_output: bool) -> Result<Sample> {
             command: display.clone(),
             problem: format!("cannot start it: {e}"),
         })?;
-    let (status, usage) = wait_with_usage(child.id())?;
+    let used = wait_with_usage(child, &display)?;
     let wall_s = started.elapsed().as_secs_f64();
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+    if !used.status.success() {
         return Err(Error::Command {
             command: display,
             problem: format!(
-                "it failed (wait status {status:#x}); rerun with --show-output to see why"
+                "it failed ({}); rerun with --show-output to see why",
+                used.status
             ),
         });
     }
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Ok(Sample {
         wall_s,
-        user_s: seconds(usage.ru_utime),
-        sys_s: seconds(usage.ru_stime),
-        max_rss_kib: usage.ru_maxrss as u64, // Linux reports KiB
+        user_s: used.rusage.utime.as_secs_f64(),
+        sys_s: used.rusage.stime.as_secs_f64(),
+        max_rss_kib: used.rusage.maxrss / 1024, // the crate reports bytes
     })
 }
 
-/// Reap the child with `wait4`, which also returns its resource usage.
-fn wait_with_usage(pid: u32) -> Result<(i32, libc::rusage)> {
-    let mut status = 0;
-    // SAFETY: rusage is plain data for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+/// Reap the child with `wait4`, which also returns its resource usage (the
+/// kernel's exact peak RSS, which std's `wait` discards).
+fn wait_with_usage(mut child: std::process::Child, display: &str) -> Result<wait4::ResUse> {
+    use wait4::Wait4;
     loop {
-        // SAFETY: `pid` is our own child, not yet reaped (std's `Child` never
-        // waited for it); both pointers are to live, writable locals.
-        let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-        if reaped == pid as libc::pid_t {
-            return Ok((status, usage));
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(Error::Command {
-                command: format!("pid {pid}"),
-                problem: format!("wait4 failed: {error}"),
-            });
+        match child.wait4() {
+            Ok(used) => return Ok(used),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::Command {
+                    command: display.to_owned(),
+                    problem: format!("wait4 failed: {e}"),
+                });
+            }
         }
     }
 }
