@@ -23,12 +23,9 @@
 //! whether this check was used.
 
 use super::Needle;
-use super::fast::{
-    FAST_SLACK, LineCheck, LineEnds, SPLIT_AFTER_MISSES, check_lines, fold_missed_line,
-};
+use super::fast::{SPLIT_AFTER_MISSES, fold_missed_line};
+use super::simd::{self, LineCheck, LineEnds, LineWindow, check_lines};
 use super::tally::FastRun;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-use super::tally::LaneTally;
 use crate::answer::Answer;
 use crate::grammar;
 
@@ -38,7 +35,7 @@ use crate::scan::simd::swar::{load, parse_value_digits};
 pub const LANES: usize = 32;
 
 /// What the check makes of one line. The value is an `i64`, or in the AVX2
-/// scan a [`Lane`].
+/// scan a vector lane ([`simd::Lane`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict<V = i64> {
     /// A record of the metric asked for, with its value.
@@ -74,39 +71,9 @@ impl FromValue for i64 {
     }
 }
 
-/// A value of at most 8 digits, signed, in the low lane of a vector: an
-/// `i64` in the low 64 bits, and so also an `i32` in the low 32 (`|value| <
-/// 2^27`). The AVX2 scan adds, compares and keeps values in vector
-/// registers ([`Field::value4_lane_avx2`] leaves them there), not in the
-/// general registers its loop has too few of.
-#[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-pub struct Lane(pub std::arch::x86_64::__m128i);
-
-#[cfg(target_arch = "x86_64")]
-impl Lane {
-    /// The value, as an `i64`.
-    #[inline(always)]
-    #[allow(unused_unsafe)] // the intrinsic is safe from Rust 1.87, unsafe before
-    pub fn get(self) -> i64 {
-        // SAFETY: SSE2 is part of x86_64.
-        unsafe { std::arch::x86_64::_mm_cvtsi128_si64(self.0) }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl FromValue for Lane {
-    #[inline(always)]
-    #[allow(unused_unsafe)] // the intrinsic is safe from Rust 1.87, unsafe before
-    fn from_value(value: i64) -> Lane {
-        // SAFETY: SSE2 is part of x86_64.
-        Lane(unsafe { std::arch::x86_64::_mm_cvtsi64_si128(value) })
-    }
-}
-
 /// Lanes `0..n` of a mask (`n <= 63`).
 #[inline(always)]
-fn low_lanes(n: usize) -> u64 {
+fn low_bits(n: usize) -> u64 {
     (1u64 << (n & 63)) - 1
 }
 
@@ -132,8 +99,8 @@ pub struct Field {
     /// end the line ([`parse_line_end`]).
     bias: [u64; 9],
     /// The same for 1 to 4 digits (at `n - 1`), weighed byte by byte as
-    /// [`Field::value4_lane_avx2`] does ([`weigh_bytes4`]).
-    byte_bias: [i32; 4],
+    /// the AVX2 scan weighs them ([`weigh_bytes4`]).
+    pub(crate) byte_bias: [i32; 4],
 }
 
 impl Field {
@@ -149,7 +116,7 @@ impl Field {
         strip[LANES..LANES + field.len()].copy_from_slice(&field);
         let mut lanes_at = [0u64; LANES + 1];
         for (p, lanes) in lanes_at.iter_mut().enumerate().skip(1) {
-            *lanes = low_lanes(field.len()) << p;
+            *lanes = low_bits(field.len()) << p;
         }
         let mut bias = [0u64; 9];
         for (count, bias) in bias.iter_mut().enumerate().skip(1) {
@@ -172,87 +139,31 @@ impl Field {
         parse_line_end(u64::from(word), extra + 1, &self.bias)
     }
 
-    /// [`Field::value4`] in two vector multiply-adds
-    /// ([`line_end_lane_avx2`]), left in its vector as a [`Lane`].
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn value4_lane_avx2(&self, word: u32, extra: usize) -> Lane {
-        // SAFETY: the caller guarantees AVX2.
-        unsafe { line_end_lane_avx2(word, self.byte_bias[extra]) }
-    }
-
     /// `,METRIC,` placed at lane `p` (<= 32) of [`LANES`] bytes.
     #[inline(always)]
-    fn placed(&self, p: usize) -> &[u8; LANES] {
+    pub(crate) fn placed(&self, p: usize) -> &[u8; LANES] {
         self.strip[LANES - p.min(LANES)..]
             .first_chunk()
             .expect("LANES bytes from at most LANES into the strip")
     }
 
     /// The lanes of the first [`LANES`] bytes of `window` equal to those of
-    /// `,METRIC,` placed at `p` (<= 32): SSE2 on x86_64, SWAR words elsewhere.
+    /// `,METRIC,` placed at `p` (<= 32).
     #[inline(always)]
     pub fn equal_lanes(&self, window: &[u8; 64], p: usize) -> u32 {
-        let placed = self.placed(p);
-        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        {
-            use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
-            // SAFETY: SSE2 is enabled (the cfg above); the loads read 16 bytes
-            // at offsets 0 and 16 of two arrays of at least 32 bytes.
-            unsafe {
-                let half = |at: usize| {
-                    let text = _mm_loadu_si128(window.as_ptr().add(at).cast::<__m128i>());
-                    let field = _mm_loadu_si128(placed.as_ptr().add(at).cast::<__m128i>());
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(text, field)) as u32
-                };
-                half(0) | half(16) << 16
-            }
-        }
-        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-        {
-            use crate::scan::simd::swar::{equal_lanes, movemask};
-            (0..LANES / 8).fold(0, |mask, k| {
-                let equal = equal_lanes(load(window, 8 * k), load(placed, 8 * k));
-                mask | (movemask(equal) as u32) << (8 * k)
-            })
-        }
-    }
-
-    /// [`Field::equal_lanes`] in one AVX2 compare.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn equal_lanes_avx2(&self, window: &[u8; 64], p: usize) -> u32 {
-        use std::arch::x86_64::{
-            __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
-        };
-        let placed = self.placed(p);
-        // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at
-        // offset 0 of a 64-byte and a 32-byte array.
-        unsafe {
-            let text = _mm256_loadu_si256(window.as_ptr().cast::<__m256i>());
-            let field = _mm256_loadu_si256(placed.as_ptr().cast::<__m256i>());
-            _mm256_movemask_epi8(_mm256_cmpeq_epi8(text, field)) as u32
-        }
+        simd::equal_lanes(window, self.placed(p))
     }
 }
 
 /// The 4 bytes of `word` (the first at the low end) weighed 1000, 100, 10
-/// and 1, as [`line_end_lane_avx2`] weighs them.
+/// and 1, as the AVX2 scan weighs them.
 fn weigh_bytes4(word: u32) -> u32 {
     word.to_le_bytes()
         .iter()
         .fold(0, |sum, &byte| sum * 10 + u32::from(byte))
 }
 
-/// What [`line_end_lane_avx2`] must subtract for a value of `count` digits
+/// What the AVX2 scan must subtract for a value of `count` digits
 /// (1 to 4) that follows `before` (at least `4 - count` bytes, the end of
 /// `,METRIC,`): those bytes' weight, and that of the digits' `'0'`s.
 pub fn line_end_bias(before: &[u8], count: usize) -> i32 {
@@ -268,35 +179,6 @@ fn zero_value_word(before: &[u8], count: usize) -> u64 {
     let mut bytes = [b'0'; 8];
     bytes[..tail.len()].copy_from_slice(tail);
     u64::from_le_bytes(bytes)
-}
-
-/// The value of up to 4 digits that ends `word`, the 4 bytes that end a
-/// line, in two vector multiply-adds where scalar steps take seven: each
-/// byte is weighed in full (1000, 100, 10, 1), the digits and the bytes
-/// before them alike, and `bias` ([`line_end_bias`]) takes out what the
-/// bytes before them and the `'0'`s add. The weighed bytes are in the low
-/// 32-bit lane with zeros above, and the value is not negative, so the
-/// result is a [`Lane`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub unsafe fn line_end_lane_avx2(word: u32, bias: i32) -> Lane {
-    use std::arch::x86_64::{
-        _mm_cvtsi32_si128, _mm_madd_epi16, _mm_maddubs_epi16, _mm_setr_epi8, _mm_setr_epi16,
-        _mm_sub_epi32,
-    };
-    let bytes = _mm_cvtsi32_si128(word as i32);
-    // Byte pairs, the first (the higher digit) times 10: at most 255 * 11,
-    // no saturation. Then the pairs, the first times 100.
-    let pairs = _mm_maddubs_epi16(
-        bytes,
-        _mm_setr_epi8(10, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-    );
-    let weighed = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 0, 0, 0, 0, 0, 0));
-    Lane(_mm_sub_epi32(weighed, _mm_cvtsi32_si128(bias)))
 }
 
 /// The value of a line's last `count` bytes (1 to 8 digits), from `word`, the
@@ -327,10 +209,10 @@ fn parse_line_end(word: u64, count: usize, bias: &[u64; 9]) -> u64 {
 
 /// The verdict on the line of `length` bytes (without its `\n`) that starts
 /// `window`, given the non-digit lanes of its first [`LANES`] bytes
-/// ([`masks`] or [`masks_avx2`]), its comma lanes (asked for only when
+/// ([`simd::masks`], or its AVX2 form), its comma lanes (asked for only when
 /// `,METRIC,` does not follow the epoch), the `field` asked for, and
 /// `equal_lanes`, the lanes of the window equal to those of the field placed
-/// at a given lane ([`Field::equal_lanes`] or [`Field::equal_lanes_avx2`]).
+/// at a given lane ([`Field::equal_lanes`], or its AVX2 form).
 ///
 /// The line is split as a hand-written parser would: the epoch runs to the
 /// first non-digit, which must be the comma of `,METRIC,`. Where that
@@ -345,8 +227,8 @@ fn parse_line_end(word: u64, count: usize, bias: &[u64; 9]) -> u64 {
 /// scanner runs the unsigned check until 16 lines of a buffer have missed
 /// (for any reason: a sign, CRLF, a blank line), then the signed one.
 #[inline(always)]
-pub fn record<const SIGNED: bool, V: FromValue>(
-    window: &[u8; 64],
+pub(crate) fn record<const SIGNED: bool, V: FromValue>(
+    line: LineWindow<'_>,
     length: usize,
     non_digits: u32,
     commas: impl Fn() -> u32,
@@ -354,6 +236,7 @@ pub fn record<const SIGNED: bool, V: FromValue>(
     equal_lanes: impl Fn(usize) -> u32,
     value4: impl Fn(u32, usize) -> V,
 ) -> Verdict<V> {
+    let window = line.bytes();
     let first = non_digits.trailing_zeros() as usize; // 32 if there is none
     let field_lanes = field.lanes_at[first];
     if u64::from(equal_lanes(first)) & field_lanes != field_lanes {
@@ -367,15 +250,12 @@ pub fn record<const SIGNED: bool, V: FromValue>(
     let one_digit_length = field.one_digit_length[first];
     let outside = u64::from(non_digits) & !field_lanes;
     if (outside as u32).trailing_zeros() as usize == length {
-        // Where there are 1 to 8 digits (the two branches that read),
-        // 4 <= 3 + `count` <= `length` <= 32: the word that ends the line
-        // lies in the window.
         let extra = length.wrapping_sub(one_digit_length); // huge if the value is empty
         return if extra < 4 {
-            Verdict::Value(value4(line_end::<4>(window, length) as u32, extra))
+            Verdict::Value(value4(line.line_end::<4>() as u32, extra))
         } else if extra < 8 {
             crate::cold_path();
-            let value = parse_line_end(line_end::<8>(window, length), extra + 1, &field.bias);
+            let value = parse_line_end(line.line_end::<8>(), extra + 1, &field.bias);
             Verdict::Value(V::from_value(value as i64))
         } else {
             Verdict::Miss
@@ -403,24 +283,6 @@ pub fn record<const SIGNED: bool, V: FromValue>(
     }))
 }
 
-/// The `N` bytes (4 or 8) of `window` that end at `length`, little-endian.
-/// The caller has checked that `N <= length <= 32`.
-#[inline(always)]
-fn line_end<const N: usize>(window: &[u8; 64], length: usize) -> u64 {
-    debug_assert!(N <= length && length <= LANES);
-    // SAFETY: `N <= length <= 32`, so the bytes read, `length - N ..
-    // length`, lie in the 64-byte window. (Checked indexing here cost a
-    // mask or a compare on every line.)
-    unsafe {
-        let at = window.as_ptr().add(length - N);
-        if N == 4 {
-            u64::from(at.cast::<u32>().read_unaligned().to_le())
-        } else {
-            at.cast::<u64>().read_unaligned().to_le()
-        }
-    }
-}
-
 /// [`record`] for a line whose first non-digit (at `first`) does not start
 /// `,METRIC,`: `Other` if it is a well-formed record of another
 /// metric that fits the masks (at most 32 bytes, a value of at most 18
@@ -436,7 +298,7 @@ fn other<const SIGNED: bool, V>(
     if length > LANES {
         return Verdict::Miss;
     }
-    let line = low_lanes(length);
+    let line = low_bits(length);
     let commas = u64::from(commas) & line;
     let non_digits = u64::from(non_digits) & line;
     // The second comma's lane (63, wrapping, if there is none: then the
@@ -466,88 +328,6 @@ fn other<const SIGNED: bool, V>(
         return Verdict::Miss;
     }
     Verdict::Other
-}
-
-/// Added to every byte (wrapping), this moves `'0'..='9'` to the bottom of
-/// the signed byte range, -128..=-119, and every other byte above it, so one
-/// signed compare finds the non-digits.
-#[cfg(target_arch = "x86_64")]
-const DIGIT_SHIFT: i8 = (128 - b'0' as i16) as i8;
-
-/// `'9'` after [`DIGIT_SHIFT`].
-#[cfg(target_arch = "x86_64")]
-const LAST_SHIFTED_DIGIT: i8 = -119;
-
-/// The comma and non-digit lanes of the first [`LANES`] bytes of `window`:
-/// SSE2 on x86_64, SWAR words elsewhere.
-#[inline(always)]
-pub fn masks(window: &[u8; 64]) -> (u32, u32) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
-            _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is enabled (the cfg above); the loads read 16 bytes at
-        // offsets 0 and 16 of a 64-byte array.
-        unsafe {
-            let half = |at: usize| {
-                let bytes = _mm_loadu_si128(window.as_ptr().add(at).cast::<__m128i>());
-                let commas = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b',' as i8));
-                let shifted = _mm_add_epi8(bytes, _mm_set1_epi8(DIGIT_SHIFT));
-                let non_digits = _mm_cmpgt_epi8(shifted, _mm_set1_epi8(LAST_SHIFTED_DIGIT));
-                (
-                    _mm_movemask_epi8(commas) as u32,
-                    _mm_movemask_epi8(non_digits) as u32,
-                )
-            };
-            let (low, high) = (half(0), half(16));
-            (low.0 | high.0 << 16, low.1 | high.1 << 16)
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    masks_swar(window)
-}
-
-/// [`masks`] in one AVX2 vector.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub unsafe fn masks_avx2(window: &[u8; 64]) -> (u32, u32) {
-    use std::arch::x86_64::{
-        __m256i, _mm256_add_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
-        _mm256_movemask_epi8, _mm256_set1_epi8,
-    };
-    // SAFETY: the caller guarantees AVX2; the load reads 32 bytes at offset 0
-    // of a 64-byte array.
-    unsafe {
-        let bytes = _mm256_loadu_si256(window.as_ptr().cast::<__m256i>());
-        let commas = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(b',' as i8));
-        let shifted = _mm256_add_epi8(bytes, _mm256_set1_epi8(DIGIT_SHIFT));
-        let non_digits = _mm256_cmpgt_epi8(shifted, _mm256_set1_epi8(LAST_SHIFTED_DIGIT));
-        (
-            _mm256_movemask_epi8(commas) as u32,
-            _mm256_movemask_epi8(non_digits) as u32,
-        )
-    }
-}
-
-/// [`masks`] with SWAR words, for CPUs without SSE2 (and as the tests'
-/// second opinion).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-fn masks_swar(window: &[u8; 64]) -> (u32, u32) {
-    use crate::scan::simd::swar::{digit_lanes, lanes_equal_to, movemask};
-    (0..LANES / 8).fold((0, 0), |(commas, non_digits), k| {
-        let word = load(window, 8 * k);
-        let digits = movemask(digit_lanes(word)) as u32;
-        (
-            commas | (movemask(lanes_equal_to(word, b',')) as u32) << (8 * k),
-            non_digits | (!digits & 0xff) << (8 * k),
-        )
-    })
 }
 
 /// `mask-split`'s scan: [`fold_lines`] with each line split by
@@ -582,12 +362,12 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
             check_lines(text, &mut lines, &mut run, SplitCheck::<true>(field))
         };
         let Some(start) = missed else { break };
-        let end = lines.line_start - 1;
+        let end = lines.line_start() - 1;
         missed_lines += 1;
         fold_missed_line(text, start, end, wanted, &mut run, answer);
     }
     run.flush_into(answer);
-    super::fold_lines(&text[lines.line_start..], needle.metric(), answer);
+    super::fold_lines(&text[lines.line_start()..], needle.metric(), answer);
 }
 
 /// `mask-split`'s check ([`record`]), taking signed values if
@@ -596,37 +376,17 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
 pub(crate) struct SplitCheck<'a, const SIGNED: bool>(pub(crate) &'a Field);
 
 impl<const SIGNED: bool> LineCheck for SplitCheck<'_, SIGNED> {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    type Avx2Tally = LaneTally;
-
     #[inline(always)]
-    fn verdict(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
+    fn verdict(self, line: LineWindow<'_>, length: usize) -> Verdict {
+        let window = line.bytes();
         record::<SIGNED, i64>(
-            window,
+            line,
             length,
-            masks(window).1,
-            || masks(window).0,
+            simd::masks(window).1,
+            || simd::masks(window).0,
             self.0,
             |p| self.0.equal_lanes(window, p),
             |word, extra| self.0.value4(word, extra) as i64,
-        )
-    }
-
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    #[inline]
-    unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict<Lane> {
-        // SAFETY (all): this function is compiled for AVX2, and the caller
-        // guarantees the CPU has it.
-        let field = self.0;
-        record::<SIGNED, Lane>(
-            window,
-            length,
-            unsafe { masks_avx2(window).1 },
-            || unsafe { masks_avx2(window).0 },
-            field,
-            |p| unsafe { field.equal_lanes_avx2(window, p) },
-            |word, extra| unsafe { field.value4_lane_avx2(word, extra) },
         )
     }
 }
@@ -637,65 +397,72 @@ mod tests {
     use crate::grammar::{Line, classify};
     use proptest::prelude::*;
 
-    /// The line followed by `\n` and then `tail`, as the scanner's 64-byte window.
-    fn window(line: &[u8], tail: u8) -> [u8; 64] {
-        let mut window = [tail; 64];
+    /// The line followed by `\n` and then `tail`, as the scanner's window
+    /// (with `tail` in the bytes before the line too).
+    fn padded(line: &[u8], tail: u8) -> [u8; simd::BEFORE + 64] {
+        let mut padded = [tail; simd::BEFORE + 64];
         let shown = line.len().min(63);
-        window[..shown].copy_from_slice(&line[..shown]);
-        window[shown] = b'\n';
-        window
+        padded[simd::BEFORE..][..shown].copy_from_slice(&line[..shown]);
+        padded[simd::BEFORE + shown] = b'\n';
+        padded
+    }
+
+    /// The window the scanner hands a check for a line of `length` bytes
+    /// in `padded`.
+    fn line_window(padded: &[u8; simd::BEFORE + 64], length: usize) -> LineWindow<'_> {
+        let end = simd::BEFORE + length.min(63);
+        LineWindow::new(
+            padded[simd::BEFORE..].try_into().unwrap(),
+            padded[end - simd::TAIL..end].try_into().unwrap(),
+        )
     }
 
     /// The verdict with every way of computing the masks and the field's
     /// compare, checked to agree.
     fn verdict(line: &[u8], metric: &[u8], tail: u8) -> Verdict {
-        let window = window(line, tail);
+        let padded = padded(line, tail);
+        let (line_window, window) = (
+            line_window(&padded, line.len()),
+            padded[simd::BEFORE..].try_into().unwrap(),
+        );
+        let window: &[u8; 64] = window;
         let field = Field::new(metric).expect("a metric the check takes");
-        let swar = masks_swar(&window);
-        assert_eq!(masks(&window), swar, "SSE2 and SWAR masks differ");
+        let swar = simd::swar::masks(window);
+        assert_eq!(simd::masks(window), swar, "SSE2 and SWAR masks differ");
         for p in 0..=LANES {
             let plain = (0..LANES).fold(0u32, |mask, i| {
                 mask | u32::from(window[i] == field.placed(p)[i]) << i
             });
-            assert_eq!(field.equal_lanes(&window, p), plain, "field compare at {p}");
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 was detected just above.
-                let avx2 = unsafe { field.equal_lanes_avx2(&window, p) };
-                assert_eq!(avx2, plain, "AVX2 field compare at {p}");
+            assert_eq!(field.equal_lanes(window, p), plain, "field compare at {p}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            if let Some(avx2) = simd::Avx2::detect() {
+                let lanes = avx2.equal_lanes(window, field.placed(p));
+                assert_eq!(lanes, plain, "AVX2 field compare at {p}");
             }
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above.
-            assert_eq!(
-                unsafe { masks_avx2(&window) },
-                swar,
-                "AVX2 and SWAR masks differ"
-            );
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if let Some(avx2) = simd::Avx2::detect() {
+            assert_eq!(avx2.masks(window), swar, "AVX2 and SWAR masks differ");
         }
         let (signed, unsigned) = signed_and_unsigned(
-            &window,
+            line_window,
             line.len(),
             swar,
             &field,
-            |p| field.equal_lanes(&window, p),
+            |p| field.equal_lanes(window, p),
             |word, extra| field.value4(word, extra) as i64,
         );
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY (all three): AVX2 was detected just above.
-            let (avx2_signed, avx2_unsigned) = signed_and_unsigned(
-                &window,
-                line.len(),
-                unsafe { masks_avx2(&window) },
-                &field,
-                |p| unsafe { field.equal_lanes_avx2(&window, p) },
-                |word, extra| unsafe { field.value4_lane_avx2(word, extra) },
-            );
-            assert_eq!(avx2_signed.map(Lane::get), signed, "the AVX2 check differs");
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if let Some(avx2) = simd::Avx2::detect() {
+            let avx2_signed = avx2.verdict(SplitCheck::<true>(&field), line_window, line.len());
+            let avx2_unsigned = avx2.verdict(SplitCheck::<false>(&field), line_window, line.len());
             assert_eq!(
-                avx2_unsigned.map(Lane::get),
+                avx2_signed.map(simd::Lane::get),
+                signed,
+                "the AVX2 check differs"
+            );
+            assert_eq!(
+                avx2_unsigned.map(simd::Lane::get),
                 unsigned,
                 "the AVX2 check differs"
             );
@@ -735,10 +502,9 @@ mod tests {
             let extra = digits.len() - 1;
             let value = digits.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
             prop_assert_eq!(field.value4(word, extra), value);
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 was detected just above.
-                let lane = unsafe { field.value4_lane_avx2(word, extra) };
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            if let Some(avx2) = simd::Avx2::detect() {
+                let lane = avx2.line_end_lane(word, field.byte_bias[extra]);
                 prop_assert_eq!(lane.get(), value as i64);
             }
         }
@@ -747,7 +513,7 @@ mod tests {
     /// [`record`]'s signed and unsigned verdicts on one line, given its
     /// `(commas, non_digits)` masks and one build's compare and weighing.
     fn signed_and_unsigned<V: FromValue>(
-        window: &[u8; 64],
+        window: LineWindow<'_>,
         length: usize,
         (commas, non_digits): (u32, u32),
         field: &Field,

@@ -9,30 +9,23 @@
 //! two loads, and per 16 lanes a subtraction, an unsigned minimum, a compare
 //! and a movemask; the line fits when its length is at most the run of right
 //! lanes from lane 0 and its value has 1-8 digits (fewer where a long prefix
-//! leaves less room). Word-by-word SWAR checks of
-//! each field cost the `swar` fast path about 150 instructions a line
-//! (callgrind, 1M seed lines).
+//! leaves less room).
 //!
 //! The check is exact: it accepts a line only if it is `DIGITS{epoch},METRIC,`
 //! then 1-8 digits (or fewer) up to the line's end, so the answer never depends on
 //! whether the template was used. A signed value is a record the template
 //! leaves to the caller (mask-split's masks, or its one-pass check): a sign
 //! lane would need a set of bytes, not a range, and logs of signed values are
-//! rare. It exists only where SSE2
-//! is (every x86_64 CPU); elsewhere [`Template::new`] returns `None` and the
-//! caller keeps its SWAR path.
+//! rare. It exists only where the lanes have a vector form (SSE2, on every
+//! x86_64 CPU); elsewhere [`Template::new`] returns `None` and the caller
+//! keeps its SWAR path.
 
-use super::fast::{
-    FAST_SLACK, LineCheck, LineEnds, SPLIT_AFTER_MISSES, check_lines, fast_lines, fold_missed_line,
+use super::fast::{SPLIT_AFTER_MISSES, fold_missed_line};
+use super::simd::{
+    self, FAST_SLACK, LineCheck, LineEnds, LineWindow, check_lines, fast_lines, swar,
 };
-use super::simd::swar;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-use super::split::Lane;
 use super::split::{SplitCheck, Verdict};
-use super::tally::FastRun;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-use super::tally::LaneTally;
-use super::tally::ShortRun;
+use super::tally::{FastRun, ShortRun};
 use super::{NEEDLE_MAX, Needle};
 use crate::answer::Answer;
 use crate::grammar;
@@ -44,171 +37,89 @@ pub const SPAN: usize = 32;
 /// The longest value the template reads (one 8-byte word).
 const VALUE_DIGITS: usize = 8;
 
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-pub use x86::Template;
-
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-pub use portable::Template;
-
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod x86 {
-    use std::arch::x86_64::{
-        __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_sub_epi8, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
-        _mm256_sub_epi8,
-    };
-
-    use super::{SPAN, VALUE_DIGITS};
-    use crate::scan::simd::swar::{load, parse_value_digits};
-    use crate::scan::split::{FromValue, Lane, line_end_lane_avx2};
-
-    /// The layout of a record of one metric with one epoch length, as a range
-    /// of accepted bytes per lane: lane `i` accepts `low[i] ..= low[i] +
-    /// span[i]` (a digit lane `'0'` + 9, an exact lane its byte + 0).
-    #[derive(Clone, Copy, Debug)]
-    pub struct Template {
-        /// The smallest byte each lane accepts.
-        low: [u8; SPAN],
-        /// How far above `low` each lane's bytes may go.
-        span: [u8; SPAN],
-        /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
-        /// from here on is a digit lane.
-        value_at: usize,
-        /// For a value of `n` digits (1 to 4, at `n - 1`), what the bytes
-        /// before it add in the 4 bytes that end the line
-        /// ([`crate::scan::split::line_end_bias`]).
-        byte_bias: [i32; 4],
-        /// The most value digits the template takes: 8, or fewer when the
-        /// prefix is long (a line and its `\n` must fit in [`SPAN`] lanes).
-        digits: usize,
-        epoch: usize,
-    }
-
-    impl Template {
-        /// The template for `epoch` digits followed by `needle` (the comma,
-        /// then `METRIC,` is `needle`), or `None` when a line of that shape
-        /// with a 1-digit value and its `\n` would not fit in [`SPAN`] bytes.
-        /// (A 13-digit epoch in milliseconds and `cpu_usage` leave room for
-        /// 7 value digits.)
-        pub fn new(epoch: usize, needle: &[u8]) -> Option<Template> {
-            let value_at = epoch + 1 + needle.len();
-            if epoch == 0 || value_at + 2 > SPAN {
-                return None;
-            }
-            let digits = (SPAN - 1 - value_at).min(VALUE_DIGITS);
-            let (mut low, mut span) = ([b'0'; SPAN], [9u8; SPAN]);
-            low[epoch] = b',';
-            low[epoch + 1..value_at].copy_from_slice(needle);
-            span[epoch..value_at].fill(0);
-            Some(Template {
-                low,
-                span,
-                value_at,
-                byte_bias: std::array::from_fn(|extra| {
-                    crate::scan::split::line_end_bias(&low[..value_at], extra + 1)
-                }),
-                digits,
-                epoch,
-            })
-        }
-
-        /// The epoch length the template expects.
-        #[inline(always)]
-        pub fn epoch(&self) -> usize {
-            self.epoch
-        }
-
-        /// The value of the line of `length` bytes (without its `\n`) that
-        /// starts `window`, if the line fits the template exactly.
-        #[inline(always)]
-        pub fn value(&self, window: &[u8; 64], length: usize) -> Option<i64> {
-            // SAFETY: SSE2 is enabled (the cfg above); every load reads 16
-            // bytes at offset 0 or 16 of an array of 32 or 64 bytes.
-            let right = unsafe {
-                let lanes_in_range = |at: usize| {
-                    let load = |bytes: *const u8| _mm_loadu_si128(bytes.add(at).cast::<__m128i>());
-                    let bytes = load(window.as_ptr());
-                    // Bytes below `low` wrap around to large values.
-                    let above_low = _mm_sub_epi8(bytes, load(self.low.as_ptr()));
-                    let in_range = _mm_min_epu8(above_low, load(self.span.as_ptr()));
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(in_range, above_low)) as u32
-                };
-                lanes_in_range(0) | lanes_in_range(16) << 16
-            };
-            self.value_if_fits(window, length, right)
-        }
-
-        /// [`Template::value`] with the 32 lanes checked in one AVX2 vector.
-        ///
-        /// # Safety
-        /// The CPU must support AVX2.
-        #[target_feature(enable = "avx2")]
-        #[inline]
-        pub unsafe fn value_avx2(&self, window: &[u8; 64], length: usize) -> Option<Lane> {
-            // SAFETY: the caller guarantees AVX2; every load reads 32 bytes
-            // at offset 0 of an array of 32 or 64 bytes.
-            let right = unsafe {
-                let load = |bytes: *const u8| _mm256_loadu_si256(bytes.cast::<__m256i>());
-                let above_low = _mm256_sub_epi8(load(window.as_ptr()), load(self.low.as_ptr()));
-                let in_range = _mm256_min_epu8(above_low, load(self.span.as_ptr()));
-                _mm256_movemask_epi8(_mm256_cmpeq_epi8(in_range, above_low)) as u32
-            };
-            let count = length.wrapping_sub(self.value_at);
-            if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= self.digits {
-                return None;
-            }
-            if count <= 4 {
-                // SAFETY: AVX2, as above. The line is at least 5 bytes (an
-                // epoch digit and `,M,` before the value), so the 4 bytes
-                // that end it lie in the window.
-                Some(unsafe {
-                    let word = window
-                        .as_ptr()
-                        .add(length - 4)
-                        .cast::<u32>()
-                        .read_unaligned();
-                    line_end_lane_avx2(u32::from_le(word), self.byte_bias[count - 1])
-                })
-            } else {
-                let value = parse_value_digits(load(window, self.value_at & (SPAN - 1)), count);
-                Some(Lane::from_value(value as i64))
-            }
-        }
-
-        /// The value, given `right`, the lanes whose bytes are in range: the
-        /// line's lanes must all be right, and it must end 1-8 digits after
-        /// `value_at` (an empty value, a short or a long line wrap `count`).
-        #[inline(always)]
-        fn value_if_fits(&self, window: &[u8; 64], length: usize, right: u32) -> Option<i64> {
-            let count = length.wrapping_sub(self.value_at);
-            if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= self.digits {
-                return None;
-            }
-            // At most 8 digits: no overflow is possible.
-            Some(parse_value_digits(load(window, self.value_at & (SPAN - 1)), count) as i64)
-        }
-    }
+/// The layout of a record of one metric with one epoch length, as a range
+/// of accepted bytes per lane: lane `i` accepts `low[i] ..= low[i] +
+/// span[i]` (a digit lane `'0'` + 9, an exact lane its byte + 0).
+#[derive(Clone, Copy, Debug)]
+pub struct Template {
+    /// The smallest byte each lane accepts.
+    pub(crate) low: [u8; SPAN],
+    /// How far above `low` each lane's bytes may go.
+    pub(crate) span: [u8; SPAN],
+    /// Where the value's digits start: epoch + 1 + metric + 1. Every lane
+    /// from here on is a digit lane.
+    value_at: usize,
+    /// For a value of `n` digits (1 to 4, at `n - 1`), what the bytes
+    /// before it add in the 4 bytes that end the line, as the AVX2 scan
+    /// weighs them ([`crate::scan::split::line_end_bias`]).
+    pub(crate) byte_bias: [i32; 4],
+    /// The most value digits the template takes: 8, or fewer when the
+    /// prefix is long (a line and its `\n` must fit in [`SPAN`] lanes).
+    digits: usize,
+    epoch: usize,
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-mod portable {
-    /// No SSE2: there is no template, and the caller's SWAR path does the work.
-    #[derive(Clone, Copy, Debug)]
-    pub struct Template;
-
-    impl Template {
-        pub fn new(_epoch: usize, _needle: &[u8]) -> Option<Template> {
-            None
+impl Template {
+    /// The template for `epoch` digits followed by `needle` (the comma,
+    /// then `METRIC,` is `needle`), or `None` when a line of that shape
+    /// with a 1-digit value and its `\n` would not fit in [`SPAN`] bytes,
+    /// or the lanes have no vector form here.
+    /// (A 13-digit epoch in milliseconds and `cpu_usage` leave room for
+    /// 7 value digits.)
+    pub fn new(epoch: usize, needle: &[u8]) -> Option<Template> {
+        let value_at = epoch + 1 + needle.len();
+        if !simd::VECTOR_TEMPLATE || epoch == 0 || value_at + 2 > SPAN {
+            return None;
         }
+        let digits = (SPAN - 1 - value_at).min(VALUE_DIGITS);
+        let (mut low, mut span) = ([b'0'; SPAN], [9u8; SPAN]);
+        low[epoch] = b',';
+        low[epoch + 1..value_at].copy_from_slice(needle);
+        span[epoch..value_at].fill(0);
+        Some(Template {
+            low,
+            span,
+            value_at,
+            byte_bias: std::array::from_fn(|extra| {
+                crate::scan::split::line_end_bias(&low[..value_at], extra + 1)
+            }),
+            digits,
+            epoch,
+        })
+    }
 
-        #[inline(always)]
-        pub fn value(&self, _window: &[u8; 64], _length: usize) -> Option<i64> {
-            None
-        }
+    /// The epoch length the template expects.
+    #[inline(always)]
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
 
-        pub fn epoch(&self) -> usize {
-            0
+    /// The value of the line of `length` bytes (without its `\n`) that
+    /// starts `window`, if the line fits the template exactly.
+    #[inline(always)]
+    pub fn value(&self, window: &[u8; 64], length: usize) -> Option<i64> {
+        let right = simd::range_lanes(window, &self.low, &self.span);
+        let count = self.digits(length, right)?;
+        Some(self.parse(window, count))
+    }
+
+    /// The value's digit count, given `right`, the lanes whose bytes are in
+    /// range: the line's lanes must all be right, and it must end 1-8 digits
+    /// after `value_at` (an empty value, a short or a long line wrap `count`).
+    #[inline(always)]
+    pub(crate) fn digits(&self, length: usize, right: u32) -> Option<usize> {
+        let count = length.wrapping_sub(self.value_at);
+        if (right.trailing_ones() as usize) < length || count.wrapping_sub(1) >= self.digits {
+            return None;
         }
+        Some(count)
+    }
+
+    /// The value of the `count` digits (1 to 8) at `value_at`.
+    #[inline(always)]
+    pub(crate) fn parse(&self, window: &[u8; 64], count: usize) -> i64 {
+        // At most 8 digits: no overflow is possible.
+        swar::parse_value_digits(swar::load(window, self.value_at & (SPAN - 1)), count) as i64
     }
 }
 
@@ -301,16 +212,16 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
                 text,
                 &mut lines,
                 &mut run,
-                |block| swar::mask64(block, b'\n'),
-                |window, length| {
+                |block| simd::mask64(block, b'\n'),
+                |line, length| {
                     shape_verdict(
-                        record_with_epoch(window, length, &words, shape.epoch),
+                        record_with_epoch(line.bytes(), length, &words, shape.epoch),
                         missed_lines >= SPLIT_AFTER_MISSES,
                         shape.epoch,
-                        window,
+                        line.bytes(),
                         || {
                             split.map_or(Verdict::Miss, |field| {
-                                SplitCheck::<true>(field).verdict(window, length)
+                                SplitCheck::<true>(field).verdict(line, length)
                             })
                         },
                     )
@@ -319,14 +230,14 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
             ),
         };
         let Some(start) = missed else { break };
-        let end = lines.line_start - 1;
+        let end = lines.line_start() - 1;
         missed_lines += 1;
         if fold_missed_line(text, start, end, wanted, &mut run, answer) {
             shape.follow(&text[start..]);
         }
     }
     run.flush_into(answer);
-    super::fold_lines(&text[lines.line_start..], needle.metric(), answer);
+    super::fold_lines(&text[lines.line_start()..], needle.metric(), answer);
 }
 
 /// `swar`'s check: the template's and, when `SPLIT` is set, `mask-split`'s
@@ -341,44 +252,23 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
 /// 38 ms a 5M-line file. Without it, each line of another metric leaves the
 /// loop: the mixed log takes 112 ms instead of 73.
 #[derive(Clone, Copy)]
-struct TemplateCheck<'a, const SPLIT: bool> {
-    template: &'a Template,
+pub(crate) struct TemplateCheck<'a, const SPLIT: bool> {
+    pub(crate) template: &'a Template,
     /// `mask-split`'s check, where the metric allows it.
-    split: Option<SplitCheck<'a, true>>,
+    pub(crate) split: Option<SplitCheck<'a, true>>,
 }
 
 impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    type Avx2Tally = LaneTally;
-
     #[inline(always)]
-    fn verdict(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict {
+    fn verdict(self, line: LineWindow<'_>, length: usize) -> Verdict {
         shape_verdict(
-            self.template.value(window, length),
+            self.template.value(line.bytes(), length),
             SPLIT,
             self.template.epoch(),
-            window,
+            line.bytes(),
             || {
                 self.split
-                    .map_or(Verdict::Miss, |split| split.verdict(window, length))
-            },
-        )
-    }
-
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    #[inline]
-    unsafe fn verdict_avx2(self, window: &[u8; FAST_SLACK], length: usize) -> Verdict<Lane> {
-        shape_verdict(
-            // SAFETY (both): this function is compiled for AVX2, and the
-            // caller guarantees the CPU has it.
-            unsafe { self.template.value_avx2(window, length) },
-            SPLIT,
-            self.template.epoch(),
-            window,
-            || match self.split {
-                Some(split) => unsafe { split.verdict_avx2(window, length) },
-                None => Verdict::Miss,
+                    .map_or(Verdict::Miss, |split| split.verdict(line, length))
             },
         )
     }
@@ -390,7 +280,7 @@ impl<const SPLIT: bool> LineCheck for TemplateCheck<'_, SPLIT> {
 /// epoch length other than `epoch` is left to the caller, so that the shape
 /// follows it.
 #[inline(always)]
-fn shape_verdict<V>(
+pub(crate) fn shape_verdict<V>(
     value: Option<V>,
     use_split: bool,
     epoch: usize,
@@ -456,16 +346,6 @@ fn epoch_length(text: &[u8], start: usize) -> usize {
     }
 }
 
-/// Lanes `0..n` of a word (`n` <= 8).
-#[inline(always)]
-fn low_lanes(n: usize) -> u64 {
-    if n >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * n)) - 1
-    }
-}
-
 /// The value if the line of `length` bytes at the start of `window` is exactly
 /// `DIGITS{epoch},METRIC,[+-]DIGITS{1,8}`: the SWAR check, for layouts too long
 /// for a [`Template`] and for machines without SSE2.
@@ -486,9 +366,9 @@ fn record_with_epoch(
     let epoch = epoch & 15;
     let needle_len = needle.len.min(NEEDLE_MAX);
     let epoch_bad = if epoch <= 8 {
-        non_digits(word(0)) & low_lanes(epoch)
+        non_digits(word(0)) & swar::low_bytes(epoch)
     } else {
-        non_digits(word(0)) | (non_digits(word(8)) & low_lanes(epoch - 8))
+        non_digits(word(0)) | (non_digits(word(8)) & swar::low_bytes(epoch - 8))
     };
     let sign_at = epoch + 1 + needle_len;
     let sign = window[sign_at];
@@ -499,7 +379,7 @@ fn record_with_epoch(
         return None;
     }
     let value = word(digits_at);
-    if non_digits(value) & low_lanes(digits) != 0 || !needle.matches(window, epoch + 1) {
+    if non_digits(value) & swar::low_bytes(digits) != 0 || !needle.matches(window, epoch + 1) {
         return None;
     }
     // At most 8 digits: no overflow is possible.
@@ -517,10 +397,16 @@ mod tests {
     /// CPU has it) AVX2: the scanner uses whichever the CPU supports.
     fn value(t: &Template, window: &[u8; 64], length: usize) -> Option<i64> {
         let sse2 = t.value(window, length);
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above.
+        if let Some(avx2) = simd::Avx2::detect() {
+            let mut padded = [b'\n'; simd::BEFORE + 64];
+            padded[simd::BEFORE..].copy_from_slice(window);
+            let end = simd::BEFORE + length.min(63);
+            let line = LineWindow::new(
+                padded[simd::BEFORE..].try_into().unwrap(),
+                padded[end - simd::TAIL..end].try_into().unwrap(),
+            );
             assert_eq!(
-                unsafe { t.value_avx2(window, length) }.map(crate::scan::split::Lane::get),
+                avx2.template_value(t, line, length).map(simd::Lane::get),
                 sse2,
                 "SSE2 and AVX2 differ"
             );

@@ -1,6 +1,7 @@
-//! SWAR ("SIMD within a register") helpers for the fast-path scanner: classify
-//! and parse eight ASCII bytes at once in a `u64`. Only the newline masks
-//! (`mask64`, `mask64_avx2`) use SIMD instructions, and `unsafe` for them.
+//! SWAR ("SIMD within a register"): classify and parse eight ASCII bytes at
+//! once in a `u64`, on any CPU. The scanners' value parsing uses these
+//! everywhere; the masks are the fallback where SSE2 is missing, and the
+//! vector forms' second opinion in the tests.
 //!
 //! Words are loaded little-endian, so byte 0 of the word is the first byte in
 //! the text and "the first non-digit" is the lowest flagged byte.
@@ -62,48 +63,50 @@ pub fn movemask(flags: u64) -> u64 {
 /// Bit `i` set where `block[i] == byte`.
 #[inline(always)]
 pub fn mask64(block: &[u8; 64], byte: u8) -> u64 {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        // SAFETY: the cfg guarantees SSE2, which every x86_64 CPU has; each
-        // unaligned load reads 16 bytes at offset 16 * k < 64 inside `block`,
-        // a 64-byte array. `mask64_matches_a_plain_loop` checks the result.
-        unsafe {
-            let wanted = _mm_set1_epi8(byte as i8);
-            (0..4).fold(0, |mask, k| {
-                let lanes = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-                mask | (_mm_movemask_epi8(_mm_cmpeq_epi8(lanes, wanted)) as u32 as u64) << (16 * k)
-            })
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     (0..8).fold(0, |mask, k| {
         mask | movemask(lanes_equal_to(load(block, 8 * k), byte)) << (8 * k)
     })
 }
 
-/// [`mask64`] in two AVX2 compares.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub unsafe fn mask64_avx2(block: &[u8; 64], byte: u8) -> u64 {
-    use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
-    };
-    // SAFETY: the caller guarantees AVX2; the loads read 32 bytes at offsets
-    // 0 and 32 of `block`, a 64-byte array.
-    unsafe {
-        let wanted = _mm256_set1_epi8(byte as i8);
-        let half = |offset: usize| {
-            let lanes = _mm256_loadu_si256(block.as_ptr().add(offset).cast::<__m256i>());
-            _mm256_movemask_epi8(_mm256_cmpeq_epi8(lanes, wanted)) as u32 as u64
-        };
-        half(0) | half(32) << 32
+/// The comma and non-digit lanes of the first 32 bytes of `window`.
+#[inline(always)]
+pub fn masks(window: &[u8; 64]) -> (u32, u32) {
+    (0..4).fold((0, 0), |(commas, non_digits), k| {
+        let word = load(window, 8 * k);
+        let digits = movemask(digit_lanes(word)) as u32;
+        (
+            commas | (movemask(lanes_equal_to(word, b',')) as u32) << (8 * k),
+            non_digits | (!digits & 0xff) << (8 * k),
+        )
+    })
+}
+
+/// The lanes of the first 32 bytes of `window` equal to those of `placed`.
+#[inline(always)]
+pub fn equal_lanes32(window: &[u8; 64], placed: &[u8; 32]) -> u32 {
+    (0..4).fold(0, |mask, k| {
+        let equal = equal_lanes(load(window, 8 * k), load(placed, 8 * k));
+        mask | (movemask(equal) as u32) << (8 * k)
+    })
+}
+
+/// The lanes of the first 32 bytes of `window` whose byte lies in
+/// `low[i] ..= low[i] + span[i]` (wrapping, as the vector forms compare).
+#[inline(always)]
+pub fn range_lanes(window: &[u8; 64], low: &[u8; 32], span: &[u8; 32]) -> u32 {
+    (0..32).fold(0, |mask, i| {
+        let above_low = window[i].wrapping_sub(low[i]);
+        mask | u32::from(above_low <= span[i]) << i
+    })
+}
+
+/// Lanes `0..n` of a word (`n` <= 8).
+#[inline(always)]
+pub fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
     }
 }
 
@@ -195,19 +198,6 @@ mod tests {
         fn mask64_matches_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 64)) {
             let expected = bytes.iter().enumerate().fold(0u64, |m, (i, &b)| if b == b'\n' { m | 1 << i } else { m });
             prop_assert_eq!(mask64(bytes.as_slice().try_into().unwrap(), b'\n'), expected);
-        }
-
-        #[test]
-        #[cfg(target_arch = "x86_64")]
-        fn mask64_avx2_matches_mask64(
-            bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b','), any::<u8>()], 64),
-            byte in prop_oneof![Just(b'\n'), Just(b','), any::<u8>()],
-        ) {
-            let block: [u8; 64] = bytes.try_into().unwrap();
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 was detected just above.
-                prop_assert_eq!(unsafe { mask64_avx2(&block, byte) }, mask64(&block, byte));
-            }
         }
 
         #[test]
