@@ -39,7 +39,7 @@ pub use input::{Decoder, Format, Input};
 pub use strategy::{Query, STRATEGIES, Strategy};
 
 /// Marks the branch that calls it as rarely taken, for the scanners' hot
-/// loops (`std::hint::cold_path` from Rust 1.95; this crate builds with 1.85).
+/// loops (`std::hint::cold_path` is newer than this crate's `rust-version`).
 #[cold]
 #[inline(always)]
 pub(crate) fn cold_path() {}

@@ -100,7 +100,8 @@ impl SegmentStarts {
     }
 
     fn count(&self) -> usize {
-        1 + self.len.div_ceil(SEGMENT_STRIDE) - usize::from(self.first_row % SEGMENT_STRIDE == 0)
+        1 + self.len.div_ceil(SEGMENT_STRIDE)
+            - usize::from(self.first_row.is_multiple_of(SEGMENT_STRIDE))
     }
 
     fn row(&self, k: usize) -> usize {
@@ -109,8 +110,8 @@ impl SegmentStarts {
         }
         let stride_index = k - 1;
         // Skip the multiple that is the first row (it is segment 0).
-        let skipped =
-            self.first_row % SEGMENT_STRIDE == 0 && stride_index >= self.first_row / SEGMENT_STRIDE;
+        let skipped = self.first_row.is_multiple_of(SEGMENT_STRIDE)
+            && stride_index >= self.first_row / SEGMENT_STRIDE;
         (stride_index + usize::from(skipped)) * SEGMENT_STRIDE
     }
 
@@ -119,11 +120,11 @@ impl SegmentStarts {
         if row == self.first_row {
             return Some(0);
         }
-        if row % SEGMENT_STRIDE != 0 || row >= self.len {
+        if !row.is_multiple_of(SEGMENT_STRIDE) || row >= self.len {
             return None;
         }
         let stride_index = row / SEGMENT_STRIDE;
-        let skipped = self.first_row % SEGMENT_STRIDE == 0 && row > self.first_row;
+        let skipped = self.first_row.is_multiple_of(SEGMENT_STRIDE) && row > self.first_row;
         Some(1 + stride_index - usize::from(skipped))
     }
 }
