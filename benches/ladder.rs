@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use common::DataSet;
-use criterion::{Criterion, Throughput, criterion_group};
+use criterion::{AxisScale, Criterion, PlotConfiguration, Throughput, criterion_group};
 use data_gen::Mix;
 use logbench::{Format, Query, STRATEGIES, Strategy};
 
@@ -35,6 +35,9 @@ fn bench_data_set(c: &mut Criterion, prefix: &str, data: &DataSet, rungs: &[&Str
     let query = Query::default().with_threads(1);
     let mut group = c.benchmark_group(format!("{prefix}{}", data.format));
     configure(&mut group, data.format);
+    // The rungs span two orders of magnitude: on a linear axis the fast ones
+    // are dots at the left edge of the summary plots.
+    group.plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
     group.throughput(Throughput::Bytes(data.text_bytes));
     group.bench_function("floor", |b| b.iter(|| black_box(data.floor_checked())));
     for &strategy in rungs {

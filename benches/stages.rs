@@ -15,7 +15,7 @@ use crate::common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group};
+use criterion::{AxisScale, Criterion, PlotConfiguration, Throughput, criterion_group};
 use data_gen::Mix;
 use logbench::strategy::naive_regex::{run_stages, upto};
 use logbench::tools::profile::Off;
@@ -28,6 +28,8 @@ fn stages(c: &mut Criterion) {
     assert_eq!(full.key(), data.expected.key(), "the staged rung is wrong");
 
     let mut group = c.benchmark_group("stages");
+    // From decoding alone to the whole baseline is more than 10x.
+    group.plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
