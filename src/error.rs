@@ -24,6 +24,23 @@ pub enum Error {
     #[error("{file}: {source}")]
     Read { file: String, source: io::Error },
 
+    /// A file the tools write (`results/`) could not be created or written.
+    #[error("{file}: cannot write: {source}")]
+    Write { file: String, source: io::Error },
+
+    /// A file the tools read (criterion's estimates) is not what they expect.
+    #[error("{file}: cannot parse: {problem}")]
+    Parse { file: String, problem: String },
+
+    /// The worker threads of a parallel strategy could not be started.
+    #[error("cannot start {threads} worker threads: {problem}")]
+    Threads { threads: usize, problem: String },
+
+    /// The running executable could not be found (`report` runs it again to
+    /// measure each rung).
+    #[error("cannot find the running executable: {0}")]
+    CurrentExe(io::Error),
+
     /// `--strict` found a line that is not a record.
     #[error("{file}: line {line}: malformed record (strict mode stops at the first one)")]
     Malformed { file: String, line: u64 },

@@ -29,7 +29,7 @@ use super::tally::FastRun;
 use crate::answer::Answer;
 use crate::grammar;
 
-use crate::scan::simd::swar::{load, parse_value_digits};
+use crate::scan::simd::portable::{load, parse_value_digits};
 
 /// Bytes of a line the masks cover: a longer line is left to the caller.
 pub const LANES: usize = 32;
@@ -427,7 +427,7 @@ mod tests {
         );
         let window: &[u8; 64] = window;
         let field = Field::new(metric).expect("a metric the check takes");
-        let swar = simd::swar::masks(window);
+        let swar = simd::portable::masks(window);
         assert_eq!(simd::masks(window), swar, "SSE2 and SWAR masks differ");
         for p in 0..=LANES {
             let plain = (0..LANES).fold(0u32, |mask, i| {

@@ -22,7 +22,7 @@
 
 use super::fast::{SPLIT_AFTER_MISSES, fold_missed_line};
 use super::simd::{
-    self, FAST_SLACK, LineCheck, LineEnds, LineWindow, check_lines, fast_lines, swar,
+    self, FAST_SLACK, LineCheck, LineEnds, LineWindow, check_lines, fast_lines, portable,
 };
 use super::split::{SplitCheck, Verdict};
 use super::tally::{FastRun, ShortRun};
@@ -119,7 +119,8 @@ impl Template {
     #[inline(always)]
     pub(crate) fn parse(&self, window: &[u8; 64], count: usize) -> i64 {
         // At most 8 digits: no overflow is possible.
-        swar::parse_value_digits(swar::load(window, self.value_at & (SPAN - 1)), count) as i64
+        portable::parse_value_digits(portable::load(window, self.value_at & (SPAN - 1)), count)
+            as i64
     }
 }
 
@@ -337,7 +338,7 @@ impl<'a> Shape<'a> {
 /// Leading ASCII digits at `start`, up to 16.
 #[inline(always)]
 fn epoch_length(text: &[u8], start: usize) -> usize {
-    use crate::scan::simd::swar::{digit_run, load};
+    use crate::scan::simd::portable::{digit_run, load};
     let first = digit_run(load(text, start));
     if first == 8 {
         8 + digit_run(load(text, start + 8))
@@ -361,14 +362,14 @@ fn record_with_epoch(
     needle: &NeedleWords,
     epoch: usize,
 ) -> Option<i64> {
-    use crate::scan::simd::swar::{non_digits, parse_digits};
+    use crate::scan::simd::portable::{non_digits, parse_digits};
     let word = |at: usize| u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
     let epoch = epoch & 15;
     let needle_len = needle.len.min(NEEDLE_MAX);
     let epoch_bad = if epoch <= 8 {
-        non_digits(word(0)) & swar::low_bytes(epoch)
+        non_digits(word(0)) & portable::low_bytes(epoch)
     } else {
-        non_digits(word(0)) | (non_digits(word(8)) & swar::low_bytes(epoch - 8))
+        non_digits(word(0)) | (non_digits(word(8)) & portable::low_bytes(epoch - 8))
     };
     let sign_at = epoch + 1 + needle_len;
     let sign = window[sign_at];
@@ -379,7 +380,7 @@ fn record_with_epoch(
         return None;
     }
     let value = word(digits_at);
-    if non_digits(value) & swar::low_bytes(digits) != 0 || !needle.matches(window, epoch + 1) {
+    if non_digits(value) & portable::low_bytes(digits) != 0 || !needle.matches(window, epoch + 1) {
         return None;
     }
     // At most 8 digits: no overflow is possible.

@@ -1,5 +1,5 @@
 //! SSE2, 16 bytes at a time: part of every x86_64 CPU, so these need no
-//! detection. Each function has a SWAR twin in [`super::swar`] for other
+//! detection. Each function has a SWAR twin in [`super::portable`] for other
 //! CPUs, and property tests hold the two to the same answers.
 
 use std::arch::x86_64::{

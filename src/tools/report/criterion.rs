@@ -54,8 +54,10 @@ struct PointJson {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).map_err(|e| Error::read(&path.display().to_string(), e))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::read(&path.display().to_string(), std::io::Error::other(e)))
+    serde_json::from_slice(&bytes).map_err(|e| Error::Parse {
+        file: path.display().to_string(),
+        problem: e.to_string(),
+    })
 }
 
 /// Every benchmark under criterion's output directory (`target/criterion`):

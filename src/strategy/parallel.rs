@@ -33,7 +33,10 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(query.threads)
         .build()
-        .map_err(|e| Error::read(input.name(), std::io::Error::other(e)))?;
+        .map_err(|e| Error::Threads {
+            threads: query.threads,
+            problem: e.to_string(),
+        })?;
     let needle = Needle::new(&query.metric);
     match (input.format(), input.file()) {
         (Format::Raw, Some(file)) => {

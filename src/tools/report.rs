@@ -53,7 +53,7 @@ pub fn collect(options: &Options, mut progress: impl FnMut(String)) -> Result<Re
         .collect();
     let mut rss = Vec::new();
     if options.rss {
-        let exe = std::env::current_exe().map_err(|e| Error::read("logbench", e))?;
+        let exe = std::env::current_exe().map_err(Error::CurrentExe)?;
         for (format, file) in &seed_files {
             progress(format!("measuring peak RSS on {}", file.display()));
             rss.extend(measure_rss(&exe, file, *format, options.lines)?);
@@ -202,7 +202,10 @@ impl ProfileRecord {
 
 /// Write `REPORT.md` and `records/<date>.json` under `out`.
 pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
-    let io = |path: &Path, e| Error::read(&path.display().to_string(), e);
+    let io = |path: &Path, source| Error::Write {
+        file: path.display().to_string(),
+        source,
+    };
     let records = out.join("records");
     std::fs::create_dir_all(&records).map_err(|e| io(&records, e))?;
     let json_path = records.join(format!("{}.json", record.date));
@@ -329,6 +332,20 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn a_results_folder_that_cannot_be_made_is_a_write_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("results");
+        std::fs::write(&blocker, b"a file where the folder should go").unwrap();
+        let error = write(&record(), &blocker).unwrap_err();
+        assert!(matches!(error, Error::Write { .. }), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("results") && message.contains("cannot write"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! tallies, the fold) are written once, as safe code, in [`crate::scan`]; what
 //! they ask of the CPU is here, in one form per instruction set:
 //!
-//! - [`swar`]: eight bytes at a time in a `u64`, on any CPU;
+//! - [`portable`]: SWAR, eight bytes at a time in a `u64`, on any CPU;
 //! - `sse2`: 16 bytes at a time, on every x86_64 CPU (no detection needed);
 //! - `avx2`: 32 bytes at a time, behind `Avx2`, a token that exists only
 //!   where the CPU has AVX2, BMI1, BMI2, LZCNT and POPCNT;
@@ -14,7 +14,7 @@
 //! elsewhere. The tests below hold every form to one plain reference.
 
 mod lines;
-pub mod swar;
+pub mod portable;
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod avx2;
@@ -27,10 +27,10 @@ pub(crate) use lines::{FAST_SLACK, LineEnds, LineWindow, fast_lines};
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub use avx2::Avx2;
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub use portable::{equal_lanes32 as equal_lanes, mask64, masks, range_lanes};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub use sse2::{Lane, LaneTally, equal_lanes, mask64, masks, range_lanes};
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-pub use swar::{equal_lanes32 as equal_lanes, mask64, masks, range_lanes};
 
 use super::split::Verdict;
 use super::tally::{FastRun, ShortRun};
@@ -110,7 +110,7 @@ mod tests {
         ) {
             let block: [u8; 64] = bytes.try_into().unwrap();
             let expected = plain_mask(&block, |_, b| b == byte);
-            prop_assert_eq!(swar::mask64(&block, byte), expected);
+            prop_assert_eq!(portable::mask64(&block, byte), expected);
             prop_assert_eq!(mask64(&block, byte), expected);
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             if let Some(avx2) = Avx2::detect() {
@@ -126,7 +126,7 @@ mod tests {
                 plain_mask(first32, |_, b| b == b',') as u32,
                 plain_mask(first32, |_, b| !b.is_ascii_digit()) as u32,
             );
-            prop_assert_eq!(swar::masks(&window), expected);
+            prop_assert_eq!(portable::masks(&window), expected);
             prop_assert_eq!(masks(&window), expected);
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             if let Some(avx2) = Avx2::detect() {
@@ -142,7 +142,7 @@ mod tests {
             let window: [u8; 64] = bytes.try_into().unwrap();
             let placed: [u8; 32] = other.try_into().unwrap();
             let expected = plain_mask(&window[..32], |i, b| b == placed[i]) as u32;
-            prop_assert_eq!(swar::equal_lanes32(&window, &placed), expected);
+            prop_assert_eq!(portable::equal_lanes32(&window, &placed), expected);
             prop_assert_eq!(equal_lanes(&window, &placed), expected);
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             if let Some(avx2) = Avx2::detect() {
@@ -161,7 +161,7 @@ mod tests {
                 (u16::from(low[i])..=u16::from(low[i]) + u16::from(span[i])).contains(&u16::from(b))
                     || (u16::from(b) + 256 <= u16::from(low[i]) + u16::from(span[i]))
             }) as u32;
-            prop_assert_eq!(swar::range_lanes(&window, &low, &span), expected);
+            prop_assert_eq!(portable::range_lanes(&window, &low, &span), expected);
             prop_assert_eq!(range_lanes(&window, &low, &span), expected);
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             if let Some(avx2) = Avx2::detect() {
