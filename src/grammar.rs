@@ -12,7 +12,7 @@
 
 pub mod one_pass;
 
-pub use one_pass::{Judgement, WINDOW, Wanted, fold_line, judge, record_line, record_line_in};
+pub use one_pass::{Judgement, Metric, WINDOW, fold_line, judge, record_line, record_line_in};
 
 /// What one line of a log is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,7 +268,7 @@ mod tests {
     fn fold_counts_lines_and_first_malformed() {
         let mut answer = Answer::new();
         for line in [&b"1,m,5"[..], b"", b"oops", b"2,other,9", b"bad"] {
-            fold_line(&mut answer, line, Wanted::new(b"m"));
+            fold_line(&mut answer, line, Metric::new(b"m"));
         }
         assert_eq!(answer.key(), (1, 5, 5, 5, 2));
         assert_eq!(answer.lines, 5);
@@ -296,7 +296,7 @@ mod tests {
         // for metrics that can and cannot match.
         let alphabet = b"01,m-+\xff";
         for metric in [&b"m"[..], b"m0", b"", b"m,", b"0"] {
-            let wanted = Wanted::new(metric);
+            let wanted = Metric::new(metric);
             every_string(alphabet, 5, |line| {
                 let expected = match classify(line) {
                     Line::Blank => unreachable!("no blank line is generated"),
@@ -315,7 +315,7 @@ mod tests {
         // of the metric with that value (or of another metric when it says
         // so), ending exactly where it says.
         let alphabet = b"01,mn-+\r\n";
-        let wanted = Wanted::new(b"m");
+        let wanted = Metric::new(b"m");
         let (mut accepted, mut others) = (0, 0);
         every_string(alphabet, 7, |text| {
             let Some((value, length)) = record_line(text, wanted) else {
@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(record_line(b"1,,5\n", wanted), None);
         // A metric that no line can carry: every record is another metric's.
         assert_eq!(
-            record_line(b"1,m,5\n", Wanted::new(b"m,5")),
+            record_line(b"1,m,5\n", Metric::new(b"m,5")),
             Some((None, 6))
         );
     }
@@ -355,7 +355,7 @@ mod tests {
         // window (the rest of it another line), and the long fields the
         // window gives up on.
         let alphabet = b"01,mn-+\r\n";
-        let wanted = Wanted::new(b"m");
+        let wanted = Metric::new(b"m");
         let in_window = |text: &[u8]| {
             let mut window = [b'7'; WINDOW];
             window[..text.len()].copy_from_slice(text);
@@ -398,7 +398,7 @@ mod tests {
         let mut window = [b'\n'; WINDOW];
         window[..line.len()].copy_from_slice(line.as_bytes());
         assert_eq!(
-            record_line_in(&window, Wanted::new(long_metric.as_bytes())),
+            record_line_in(&window, Metric::new(long_metric.as_bytes())),
             None
         );
     }

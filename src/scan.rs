@@ -19,7 +19,7 @@ use crate::answer::Answer;
 use crate::error::Result;
 use crate::grammar;
 use tally::FastRun;
-use template::NeedleWords;
+use template::LiteralWords;
 /// Fold every line of `text` into `answer`: lines end at `\n`, and a last piece
 /// without one is a line too (the caller passes it only at the end of input).
 ///
@@ -28,8 +28,7 @@ use template::NeedleWords;
 /// line is found with `memchr` and judged in full, so each byte is read about
 /// once.
 #[inline]
-pub fn fold_lines(text: &[u8], metric: &[u8], answer: &mut Answer) {
-    let wanted = grammar::Wanted::new(metric);
+pub fn fold_lines(text: &[u8], wanted: grammar::Metric<'_>, answer: &mut Answer) {
     let mut run = FastRun::default();
     let mut start = 0;
     while start < text.len() {
@@ -103,38 +102,45 @@ pub fn fold_stream_in(
     }
 }
 
-/// The literal `METRIC,` that follows the epoch's comma in a record of the
-/// metric asked for, prepared for comparison in two 16-byte words.
+/// The fast checks compiled for one metric, once per run: the literal
+/// `METRIC,` that follows the epoch's comma (and its words for the SWAR
+/// template), and `,METRIC,` placed for the split. [`Checks::metric`] gives
+/// the metric itself to the general path.
 #[derive(Debug, Clone)]
-pub struct Needle {
+pub struct Checks {
     /// `METRIC,`: the metric is all but its last byte.
     literal: Vec<u8>,
     /// `None` when the fast path cannot be used for this metric (too long, or
     /// no line can be a record of it): every line takes the general path.
-    words: Option<NeedleWords>,
+    words: Option<LiteralWords>,
     /// `,METRIC,` for `mask-split`'s check; `None` where that cannot be
     /// used (a metric of more than 30 bytes, or one no line can match).
     field: Option<Box<split::Field>>,
 }
 
 /// The longest `METRIC,` the fast path compares in registers.
-pub(crate) const NEEDLE_MAX: usize = 32;
+pub(crate) const LITERAL_MAX: usize = 32;
 
-impl Needle {
-    pub fn new(metric: &[u8]) -> Needle {
+impl Checks {
+    pub fn new(metric: &[u8]) -> Checks {
         let mut literal = metric.to_vec();
         literal.push(b',');
-        let usable = grammar::metric_can_match(metric) && literal.len() <= NEEDLE_MAX;
-        let words = usable.then(|| NeedleWords::new(&literal));
-        Needle {
+        let usable = grammar::metric_can_match(metric) && literal.len() <= LITERAL_MAX;
+        let words = usable.then(|| LiteralWords::new(&literal));
+        Checks {
             field: split::Field::new(metric),
             literal,
             words,
         }
     }
 
-    /// The metric asked for.
-    pub fn metric(&self) -> &[u8] {
+    /// The metric asked for, as the recognisers take it.
+    pub fn metric(&self) -> grammar::Metric<'_> {
+        grammar::Metric::new(self.metric_bytes())
+    }
+
+    /// The metric asked for, its bytes.
+    fn metric_bytes(&self) -> &[u8] {
         &self.literal[..self.literal.len() - 1]
     }
 }

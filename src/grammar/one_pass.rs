@@ -23,23 +23,26 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The metric asked for, with the one fact about it the fast record check
-/// needs: whether any line can be a record of it at all.
+/// The metric asked for: the one type every recogniser takes for it, with
+/// the one fact about it they need besides its bytes, whether any line can
+/// be a record of it at all. (The fast checks compile it further: see
+/// `crate::scan::Checks`.)
 #[derive(Debug, Clone, Copy)]
-pub struct Wanted<'a> {
+pub struct Metric<'a> {
     metric: &'a [u8],
     can_match: bool,
 }
 
-impl<'a> Wanted<'a> {
-    pub fn new(metric: &'a [u8]) -> Wanted<'a> {
-        Wanted {
+impl<'a> Metric<'a> {
+    pub fn new(metric: &'a [u8]) -> Metric<'a> {
+        Metric {
             metric,
             can_match: metric_can_match(metric),
         }
     }
 
-    pub fn metric(&self) -> &'a [u8] {
+    /// Its bytes.
+    pub fn bytes(&self) -> &'a [u8] {
         self.metric
     }
 }
@@ -61,7 +64,7 @@ pub enum Judgement {
 /// (two word compares and the comma after it), so a record of it never needs
 /// the second comma searched for. Only other metrics take the `memchr`.
 #[inline(always)]
-pub fn judge(line: &[u8], wanted: Wanted<'_>) -> Judgement {
+pub fn judge(line: &[u8], wanted: Metric<'_>) -> Judgement {
     let Some(epoch) = line.iter().position(|byte| !byte.is_ascii_digit()) else {
         return Judgement::Malformed; // all digits: no comma at all
     };
@@ -99,7 +102,7 @@ pub fn judge(line: &[u8], wanted: Wanted<'_>) -> Judgement {
 /// the line is anything else (malformed, a long value, no line end yet...),
 /// which the caller then judges in full.
 #[inline(always)]
-pub fn record_line(text: &[u8], wanted: Wanted<'_>) -> Option<(Option<i64>, usize)> {
+pub fn record_line(text: &[u8], wanted: Metric<'_>) -> Option<(Option<i64>, usize)> {
     one_pass_record(
         text,
         |i| text.get(i).copied(),
@@ -121,7 +124,7 @@ pub const WINDOW: usize = 128;
 /// digits, a metric over 32 bytes) give `None`, and the caller judges the line
 /// in full, so the answer is the same.
 #[inline(always)]
-pub fn record_line_in(window: &[u8; WINDOW], wanted: Wanted<'_>) -> Option<(Option<i64>, usize)> {
+pub fn record_line_in(window: &[u8; WINDOW], wanted: Metric<'_>) -> Option<(Option<i64>, usize)> {
     // 40 + 1 + 32 + 1 + sign + 19 digits + `\r\n` < WINDOW: no index leaves it.
     if wanted.metric.len() > FIELD_MAX {
         return None;
@@ -147,7 +150,7 @@ fn one_pass_record(
     byte: impl Fn(usize) -> Option<u8>,
     epoch_max: usize,
     metric_max: usize,
-    wanted: Wanted<'_>,
+    wanted: Metric<'_>,
 ) -> Option<(Option<i64>, usize)> {
     let mut epoch = 0;
     while epoch < epoch_max && byte(epoch).is_some_and(|b| b.is_ascii_digit()) {
@@ -221,7 +224,7 @@ fn value_to_line_end(byte: &impl Fn(usize) -> Option<u8>, start: usize) -> Optio
 
 /// Fold one line (without `\n`) into `answer`: the step every byte-oriented rung shares.
 #[inline(always)]
-pub fn fold_line(answer: &mut Answer, line: &[u8], wanted: Wanted<'_>) {
+pub fn fold_line(answer: &mut Answer, line: &[u8], wanted: Metric<'_>) {
     answer.add_line();
     let line = strip_cr(line);
     if line.is_empty() {

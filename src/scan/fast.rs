@@ -22,7 +22,7 @@ pub(crate) fn fold_missed_line(
     text: &[u8],
     start: usize,
     end: usize,
-    wanted: grammar::Wanted<'_>,
+    wanted: grammar::Metric<'_>,
     run: &mut FastRun,
     answer: &mut Answer,
 ) -> bool {

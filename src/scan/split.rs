@@ -22,12 +22,11 @@
 //! is left to the caller's general path, so the answer never depends on
 //! whether this check was used.
 
-use super::Needle;
+use super::Checks;
 use super::fast::{SPLIT_AFTER_MISSES, fold_missed_line};
 use super::simd::{self, LineCheck, LineEnds, LineWindow, check_lines};
 use super::tally::FastRun;
 use crate::answer::Answer;
-use crate::grammar;
 
 use crate::scan::simd::portable::{load, parse_value_digits};
 
@@ -344,11 +343,11 @@ fn other<const SIGNED: bool, V>(
 /// [`grammar::WINDOW`] bytes and the rest of their 64-byte block, so the answer
 /// is the same on every input.
 #[inline]
-pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
-    let Some(field) = needle.field.as_deref() else {
-        return super::fold_lines(text, needle.metric(), answer);
+pub fn fold_lines(text: &[u8], checks: &Checks, answer: &mut Answer) {
+    let Some(field) = checks.field.as_deref() else {
+        return super::fold_lines(text, checks.metric(), answer);
     };
-    let wanted = grammar::Wanted::new(needle.metric());
+    let wanted = checks.metric();
     let mut lines = LineEnds::new(text);
     let mut run = FastRun::default();
     // Lines the unsigned loop left so far: past a few, the log has signed
@@ -367,7 +366,7 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
         fold_missed_line(text, start, end, wanted, &mut run, answer);
     }
     run.flush_into(answer);
-    super::fold_lines(&text[lines.line_start()..], needle.metric(), answer);
+    super::fold_lines(&text[lines.line_start()..], checks.metric(), answer);
 }
 
 /// `mask-split`'s check ([`record`]), taking signed values if

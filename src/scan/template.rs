@@ -26,9 +26,8 @@ use super::simd::{
 };
 use super::split::{SplitCheck, Verdict};
 use super::tally::{FastRun, ShortRun};
-use super::{NEEDLE_MAX, Needle};
+use super::{Checks, LITERAL_MAX};
 use crate::answer::Answer;
-use crate::grammar;
 
 /// Bytes of a line the template covers: the epoch, both commas, the metric
 /// and the value's sign and digits must all lie within them.
@@ -60,21 +59,21 @@ pub struct Template {
 }
 
 impl Template {
-    /// The template for `epoch` digits followed by `needle` (the comma,
-    /// then `METRIC,` is `needle`), or `None` when a line of that shape
+    /// The template for `epoch` digits followed by `checks` (the comma,
+    /// then `METRIC,` is `checks`), or `None` when a line of that shape
     /// with a 1-digit value and its `\n` would not fit in [`SPAN`] bytes,
     /// or the lanes have no vector form here.
     /// (A 13-digit epoch in milliseconds and `cpu_usage` leave room for
     /// 7 value digits.)
-    pub fn new(epoch: usize, needle: &[u8]) -> Option<Template> {
-        let value_at = epoch + 1 + needle.len();
+    pub fn new(epoch: usize, checks: &[u8]) -> Option<Template> {
+        let value_at = epoch + 1 + checks.len();
         if !simd::VECTOR_TEMPLATE || epoch == 0 || value_at + 2 > SPAN {
             return None;
         }
         let digits = (SPAN - 1 - value_at).min(VALUE_DIGITS);
         let (mut low, mut span) = ([b'0'; SPAN], [9u8; SPAN]);
         low[epoch] = b',';
-        low[epoch + 1..value_at].copy_from_slice(needle);
+        low[epoch + 1..value_at].copy_from_slice(checks);
         span[epoch..value_at].fill(0);
         Some(Template {
             low,
@@ -125,7 +124,7 @@ impl Template {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct NeedleWords {
+pub(crate) struct LiteralWords {
     len: usize,
     lo: u128,
     lo_mask: u128,
@@ -133,15 +132,15 @@ pub(crate) struct NeedleWords {
     hi_mask: u128,
 }
 
-impl NeedleWords {
-    /// `METRIC,` (`literal`, at most [`NEEDLE_MAX`] bytes) in two words and masks.
-    pub(crate) fn new(literal: &[u8]) -> NeedleWords {
-        let mut padded = [0u8; NEEDLE_MAX];
+impl LiteralWords {
+    /// `METRIC,` (`literal`, at most [`LITERAL_MAX`] bytes) in two words and masks.
+    pub(crate) fn new(literal: &[u8]) -> LiteralWords {
+        let mut padded = [0u8; LITERAL_MAX];
         padded[..literal.len()].copy_from_slice(literal);
-        let mut mask = [0u8; NEEDLE_MAX];
+        let mut mask = [0u8; LITERAL_MAX];
         mask[..literal.len()].fill(0xff);
         let word = |bytes: &[u8]| u128::from_le_bytes(bytes.try_into().expect("16 bytes"));
-        NeedleWords {
+        LiteralWords {
             len: literal.len(),
             lo: word(&padded[..16]),
             lo_mask: word(&mask[..16]),
@@ -178,16 +177,16 @@ impl NeedleWords {
 /// 64-byte block (128 to 191 bytes in all). The answer is the same on every
 /// input.
 #[inline]
-pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
-    let Some(words) = needle.words else {
-        return super::fold_lines(text, needle.metric(), answer);
+pub fn fold_lines(text: &[u8], checks: &Checks, answer: &mut Answer) {
+    let Some(words) = checks.words else {
+        return super::fold_lines(text, checks.metric(), answer);
     };
-    let wanted = grammar::Wanted::new(needle.metric());
-    let split = needle.field.as_deref();
+    let wanted = checks.metric();
+    let split = checks.field.as_deref();
     let mut lines = LineEnds::new(text);
     let mut run = FastRun::default();
     // The case study's epoch length; corrected by the first line that differs.
-    let mut shape = Shape::new(10, &needle.literal);
+    let mut shape = Shape::new(10, &checks.literal);
     // Lines the template loop left so far: past a few, the log has other
     // metrics (or signed values), and the loop that splits them takes over.
     let mut missed_lines = 0;
@@ -238,7 +237,7 @@ pub fn fold_lines(text: &[u8], needle: &Needle, answer: &mut Answer) {
         }
     }
     run.flush_into(answer);
-    super::fold_lines(&text[lines.line_start()..], needle.metric(), answer);
+    super::fold_lines(&text[lines.line_start()..], checks.metric(), answer);
 }
 
 /// `swar`'s check: the template's and, when `SPLIT` is set, `mask-split`'s
@@ -309,7 +308,7 @@ pub(crate) fn shape_verdict<V>(
 struct Shape<'a> {
     epoch: usize,
     template: Option<Template>,
-    /// The needle's `METRIC,`, from which a template for another epoch length
+    /// The checks's `METRIC,`, from which a template for another epoch length
     /// is built.
     literal: &'a [u8],
 }
@@ -359,13 +358,13 @@ fn epoch_length(text: &[u8], start: usize) -> usize {
 fn record_with_epoch(
     window: &[u8; FAST_SLACK],
     length: usize,
-    needle: &NeedleWords,
+    checks: &LiteralWords,
     epoch: usize,
 ) -> Option<i64> {
     use crate::scan::simd::portable::{non_digits, parse_digits};
     let word = |at: usize| u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
     let epoch = epoch & 15;
-    let needle_len = needle.len.min(NEEDLE_MAX);
+    let needle_len = checks.len.min(LITERAL_MAX);
     let epoch_bad = if epoch <= 8 {
         non_digits(word(0)) & portable::low_bytes(epoch)
     } else {
@@ -380,7 +379,7 @@ fn record_with_epoch(
         return None;
     }
     let value = word(digits_at);
-    if non_digits(value) & portable::low_bytes(digits) != 0 || !needle.matches(window, epoch + 1) {
+    if non_digits(value) & portable::low_bytes(digits) != 0 || !checks.matches(window, epoch + 1) {
         return None;
     }
     // At most 8 digits: no overflow is possible.
@@ -540,8 +539,8 @@ mod tests {
             prop_assume!(!line.contains(&b'\n'));
             // Mostly the line's own epoch length, sometimes one off either way.
             let epoch = (line.iter().take_while(|&&b| b == b'7').count() + off_by).saturating_sub(1).max(1);
-            let needle = format!("{metric},");
-            if let Some(t) = Template::new(epoch, needle.as_bytes()) {
+            let checks = format!("{metric},");
+            if let Some(t) = Template::new(epoch, checks.as_bytes()) {
                 prop_assert_eq!(value(&t, &window(&line), line.len()), expected(&line, metric.as_bytes(), epoch));
             }
         }
@@ -578,8 +577,8 @@ mod words_tests {
             noise in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b','), Just(b'_'), any::<u8>()], 64),
             planted in 0usize..32,
         ) {
-            let needle = Needle::new(&metric);
-            let words = needle.words.expect("a metric of 1-31 bytes without a comma");
+            let checks = Checks::new(&metric);
+            let words = checks.words.expect("a metric of 1-31 bytes without a comma");
             let mut window = [0u8; 64];
             window.copy_from_slice(&noise);
             // Plant `METRIC,` (where it fits) so that matches happen.

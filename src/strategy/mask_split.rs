@@ -16,7 +16,7 @@ use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
-use crate::scan::{self, Needle};
+use crate::scan::{self, Checks};
 use crate::tools::profile::{Off, Probe, Stage};
 
 pub const STRATEGY: Strategy = Strategy {
@@ -32,7 +32,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 
 /// The rung, its stages timed by `probe` (`Off` compiles to nothing).
 pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<Answer> {
-    let needle = Needle::new(&query.metric);
+    let checks = Checks::new(&query.metric);
     let mut decoder = input.into_decoder();
     let mut answer = Answer::new();
     scan::fold_stream(
@@ -41,7 +41,7 @@ pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<An
         &mut answer,
         |text, answer| {
             probe.time(Stage::Scan, || {
-                scan::split::fold_lines(text, &needle, answer)
+                scan::split::fold_lines(text, &checks, answer)
             })
         },
     )?;

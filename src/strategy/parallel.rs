@@ -20,7 +20,7 @@ use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::{Error, Result};
 use crate::input::{Format, Input};
-use crate::scan::Needle;
+use crate::scan::Checks;
 
 pub const STRATEGY: Strategy = Strategy {
     name: "parallel",
@@ -37,21 +37,21 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
             threads: query.threads,
             problem: e.to_string(),
         })?;
-    let needle = Needle::new(&query.metric);
+    let checks = Checks::new(&query.metric);
     match (input.format(), input.file()) {
         (Format::Raw, Some(file)) => {
             let name = input.name();
-            pool.install(|| raw::scan_raw_file(file, name, query.buffer_size, &needle))
+            pool.install(|| raw::scan_raw_file(file, name, query.buffer_size, &checks))
         }
         (Format::Bzip2, Some(file)) => {
             let ahead = bzip2::READ_AHEAD_BUFFERS * query.buffer_size.max(1);
-            match bzip2::scan_bzip2_blocks(file, input.name(), &pool, ahead, &needle)? {
+            match bzip2::scan_bzip2_blocks(file, input.name(), &pool, ahead, &checks)? {
                 Some(answer) => Ok(answer),
                 None => {
-                    stream::scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &needle)
+                    stream::scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &checks)
                 }
             }
         }
-        _ => stream::scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &needle),
+        _ => stream::scan_pipelined(input.into_decoder(), &pool, query.buffer_size, &checks),
     }
 }

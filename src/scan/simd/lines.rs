@@ -19,7 +19,7 @@ const FAST_TEXT_MAX: usize = match 1usize.checked_shl(36) {
 };
 
 /// Bytes that must follow a line's start for the fast path to read it without
-/// running off the text: epoch (16) + comma + needle (32) + sign + value word
+/// running off the text: epoch (16) + comma + checks (32) + sign + value word
 /// (8) + `\r\n`, rounded up.
 pub(crate) const FAST_SLACK: usize = 64;
 

@@ -8,7 +8,7 @@ use crate::answer::Answer;
 use crate::error::Result;
 use crate::grammar;
 use crate::input::bzip2_parallel;
-use crate::scan::{self, Needle};
+use crate::scan::{self, Checks};
 
 /// Compressed bytes read ahead per window advance, in scan buffers (4 MiB at
 /// the default buffer size): enough blocks for every worker several times over.
@@ -23,7 +23,7 @@ pub(super) fn scan_bzip2_blocks(
     name: &str,
     pool: &rayon::ThreadPool,
     ahead: usize,
-    needle: &Needle,
+    checks: &Checks,
 ) -> Result<Option<Answer>> {
     let mut stitch = Stitch::default();
     let whole = bzip2_parallel::decode_blocks(
@@ -31,10 +31,10 @@ pub(super) fn scan_bzip2_blocks(
         name,
         pool,
         ahead,
-        |text| Piece::split(text, needle),
-        |piece| stitch.push(piece, needle.metric()),
+        |text| Piece::split(text, checks),
+        |piece| stitch.push(piece, checks.metric()),
     )?;
-    Ok(whole.then(|| stitch.finish(needle.metric())))
+    Ok(whole.then(|| stitch.finish(checks.metric())))
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
@@ -53,13 +53,13 @@ enum Piece {
 }
 
 impl Piece {
-    fn split(text: &[u8], needle: &Needle) -> Piece {
+    fn split(text: &[u8], checks: &Checks) -> Piece {
         let (Some(first), Some(last)) = (memchr::memchr(b'\n', text), memchr::memrchr(b'\n', text))
         else {
             return Piece::Inside(text.to_vec());
         };
         let mut middle = Answer::new();
-        scan::template::fold_lines(&text[first + 1..last + 1], needle, &mut middle);
+        scan::template::fold_lines(&text[first + 1..last + 1], checks, &mut middle);
         Piece::Lines {
             head: text[..first].to_vec(),
             middle,
@@ -76,7 +76,7 @@ struct Stitch {
 }
 
 impl Stitch {
-    fn push(&mut self, piece: Piece, metric: &[u8]) {
+    fn push(&mut self, piece: Piece, metric: grammar::Metric<'_>) {
         match piece {
             Piece::Inside(text) => self.carry.extend_from_slice(&text),
             Piece::Lines { head, middle, tail } => {
@@ -88,15 +88,15 @@ impl Stitch {
         }
     }
 
-    fn fold_carry(&mut self, metric: &[u8]) {
+    fn fold_carry(&mut self, metric: grammar::Metric<'_>) {
         let mut one = Answer::new();
-        grammar::fold_line(&mut one, &self.carry, grammar::Wanted::new(metric));
+        grammar::fold_line(&mut one, &self.carry, metric);
         self.answer = self.answer.merge(one);
         self.carry.clear();
     }
 
     /// The answer, with the last line if the text did not end with `\n`.
-    fn finish(mut self, metric: &[u8]) -> Answer {
+    fn finish(mut self, metric: grammar::Metric<'_>) -> Answer {
         if !self.carry.is_empty() {
             self.fold_carry(metric);
         }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::answer::Answer;
 use crate::error::{Error, Result};
 use crate::input::LineRange;
-use crate::scan::{self, Needle};
+use crate::scan::{self, Checks};
 
 /// Raw regular file: chunks scanned in parallel, answers merged in order.
 /// Each worker reads its chunks through one buffer (`map_init`): a fresh
@@ -17,7 +17,7 @@ pub(super) fn scan_raw_file(
     file: &File,
     name: &str,
     chunk: usize,
-    needle: &Needle,
+    checks: &Checks,
 ) -> Result<Answer> {
     let len = file.metadata().map_err(|e| Error::read(name, e))?.len();
     let chunk = chunk.max(1) as u64;
@@ -32,7 +32,7 @@ pub(super) fn scan_raw_file(
                 |buf| range.fill(buf),
                 chunk as usize,
                 &mut answer,
-                |text, answer| scan::template::fold_lines(text, needle, answer),
+                |text, answer| scan::template::fold_lines(text, checks, answer),
             )?;
             Ok(answer)
         })

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::input::Decoder;
 use crate::input::pool::receive_helping;
 use crate::scan;
-use crate::scan::Needle;
+use crate::scan::Checks;
 
 /// A stream (compressed, or not a regular file): decode on this thread, scan
 /// blocks of whole lines on the pool, merge in order.
@@ -20,7 +20,7 @@ pub(super) fn scan_pipelined(
     mut decoder: Decoder,
     pool: &rayon::ThreadPool,
     block: usize,
-    needle: &Needle,
+    checks: &Checks,
 ) -> Result<Answer> {
     let workers = pool.current_num_threads();
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
@@ -40,7 +40,7 @@ pub(super) fn scan_pipelined(
             let (parts, free_tx) = (parts_ref, free_tx.clone());
             scope.spawn(move |_| {
                 let mut answer = Answer::new();
-                scan::template::fold_lines(&buffer, needle, &mut answer);
+                scan::template::fold_lines(&buffer, checks, &mut answer);
                 parts
                     .lock()
                     .expect("no scan panics")
