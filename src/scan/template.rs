@@ -247,10 +247,9 @@ pub fn fold_lines(text: &[u8], checks: &Checks, answer: &mut Answer) {
 ///
 /// Two loops, because neither is best on every log. With the split inlined,
 /// the loop needs more registers than there are, and its accumulators live
-/// on the stack: on the case study's log, where the template takes every
-/// line, that costs 14 instructions a line (60 -> 74 M on 1M lines) and 36 ->
-/// 38 ms a 5M-line file. Without it, each line of another metric leaves the
-/// loop: the mixed log takes 112 ms instead of 73.
+/// on the stack, which costs the case study's log (where the template takes
+/// every line). Without it, each line of another metric leaves the loop,
+/// which costs the mixed log. `docs/ladder.md` has the figures.
 #[derive(Clone, Copy)]
 pub(crate) struct TemplateCheck<'a, const SPLIT: bool> {
     pub(crate) template: &'a Template,

@@ -7,9 +7,8 @@
 //! whether the whole line fits; the value is then parsed four or eight bytes
 //! at a time in a register (SWAR), or with AVX2 as `mask-split` parses it
 //! (up to 4 digits weighed in two vector multiply-adds, tallied in vector
-//! registers: 48.5 → 39.6 M instructions on 1M seed lines, and the scan's
-//! cost over the floor 10 → 7.8 ms on 5M lines, raw and gzip alike).
-//! The fast path only accepts lines that are
+//! registers). The loop is [`crate::scan::template::fold_lines`]; what each
+//! step measured is in `docs/ladder.md`. The fast path only accepts lines that are
 //! certainly records of the metric asked for; every other line goes to
 //! mask-split's path (the masks' split, then the one-pass check and the
 //! grammar), so the answer is the same on every input. This is the 1BRC
