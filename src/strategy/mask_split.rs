@@ -12,12 +12,13 @@
 //! in one pass, then judged by the grammar, so the answer is the same on every
 //! input. The loop is [`crate::scan::split::fold_lines`].
 
+use super::shared::fold_buffers;
 use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
 use crate::scan::{self, Checks};
-use crate::tools::profile::{Off, Probe, Stage};
+use crate::tools::profile::{Off, Probe};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "mask-split",
@@ -33,17 +34,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 /// The rung, its stages timed by `probe` (`Off` compiles to nothing).
 pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<Answer> {
     let checks = Checks::new(&query.metric);
-    let mut decoder = input.into_decoder();
-    let mut answer = Answer::new();
-    scan::fold_stream(
-        |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
-        query.buffer_size,
-        &mut answer,
-        |text, answer| {
-            probe.time(Stage::Scan, || {
-                scan::split::fold_lines(text, &checks, answer)
-            })
-        },
-    )?;
-    Ok(answer)
+    fold_buffers(input, query, probe, |text, answer| {
+        scan::split::fold_lines(text, &checks, answer)
+    })
 }

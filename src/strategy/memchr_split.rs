@@ -10,13 +10,13 @@
 
 use memchr::memchr_iter;
 
+use super::shared::fold_buffers;
 use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::grammar::{self, Line};
 use crate::input::Input;
-use crate::scan;
-use crate::tools::profile::{Off, Probe, Stage};
+use crate::tools::profile::{Off, Probe};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "memchr-split",
@@ -31,15 +31,9 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 
 /// The rung, its stages timed by `probe` (`Off` compiles to nothing).
 pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<Answer> {
-    let mut decoder = input.into_decoder();
-    let mut answer = Answer::new();
-    scan::fold_stream(
-        |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
-        query.buffer_size,
-        &mut answer,
-        |text, answer| probe.time(Stage::Scan, || fold_lines(text, &query.metric, answer)),
-    )?;
-    Ok(answer)
+    fold_buffers(input, query, probe, |text, answer| {
+        fold_lines(text, &query.metric, answer)
+    })
 }
 
 /// Fold every line of `text`: lines end at `\n`, and a last piece without one

@@ -7,9 +7,13 @@ use std::io::{BufRead, BufReader};
 
 use regex::bytes::{CaptureLocations, Regex};
 
+use super::Query;
+use crate::answer::Answer;
 use crate::error::Result;
 use crate::grammar::{self, Line};
 use crate::input::Input;
+use crate::scan;
+use crate::tools::profile::{Probe, Stage};
 
 /// Call `each` with every line of `input`, without its `\n` (a `\r` stays: the
 /// caller applies the contract's rule), in order.
@@ -32,6 +36,28 @@ pub(crate) fn for_each_line(
         }
         each(line.strip_suffix(b"\n").unwrap_or(&line));
     }
+}
+
+/// Decode `input` through one buffer of `query.buffer_size` bytes and fold
+/// its lines with `fold`, which gets runs of whole lines (and the last line
+/// if it has no `\n`): the loop of every buffered rung, its decoding and its
+/// scan timed as `probe`'s stages (`Off` compiles to nothing).
+#[inline(always)]
+pub(crate) fn fold_buffers<P: Probe>(
+    input: Input,
+    query: &Query,
+    probe: &P,
+    mut fold: impl FnMut(&[u8], &mut Answer),
+) -> Result<Answer> {
+    let mut decoder = input.into_decoder();
+    let mut answer = Answer::new();
+    scan::fold_stream(
+        |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
+        query.buffer_size,
+        &mut answer,
+        |text, answer| probe.time(Stage::Scan, || fold(text, answer)),
+    )?;
+    Ok(answer)
 }
 
 /// Sum up values collected in a `Vec`, as the Vec-based rungs do at the end.

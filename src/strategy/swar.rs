@@ -15,12 +15,13 @@
 //! habit: state the assumption, take the fast path when it holds, fall back
 //! correctly when it does not.
 
+use super::shared::fold_buffers;
 use super::{Query, Strategy};
 use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Input;
 use crate::scan::{self, Checks};
-use crate::tools::profile::{Off, Probe, Stage};
+use crate::tools::profile::{Off, Probe};
 
 pub const STRATEGY: Strategy = Strategy {
     name: "swar",
@@ -36,17 +37,7 @@ pub fn run(input: Input, query: &Query) -> Result<Answer> {
 /// The rung, its stages timed by `probe` (`Off` compiles to nothing).
 pub fn run_probed<P: Probe>(input: Input, query: &Query, probe: &P) -> Result<Answer> {
     let checks = Checks::new(&query.metric);
-    let mut decoder = input.into_decoder();
-    let mut answer = Answer::new();
-    scan::fold_stream(
-        |buf| probe.time(Stage::Decompress, || decoder.fill(buf)),
-        query.buffer_size,
-        &mut answer,
-        |text, answer| {
-            probe.time(Stage::Scan, || {
-                scan::template::fold_lines(text, &checks, answer)
-            })
-        },
-    )?;
-    Ok(answer)
+    fold_buffers(input, query, probe, |text, answer| {
+        scan::template::fold_lines(text, &checks, answer)
+    })
 }
