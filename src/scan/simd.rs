@@ -79,6 +79,67 @@ pub(crate) fn check_lines<C: LineCheck>(
     )
 }
 
+/// The AVX2 forms for the scanners' tests, as plain values: `None` where the
+/// CPU has no AVX2 (or the build no x86_64), so the tests need no `cfg`.
+#[cfg(test)]
+pub(crate) mod avx2_forms {
+    use super::{LineWindow, Verdict};
+    use crate::scan::split::SplitCheck;
+    use crate::scan::template::Template;
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    use super::{Avx2, Lane};
+
+    /// [`super::masks`] in AVX2.
+    pub(crate) fn masks(window: &[u8; 64]) -> Option<(u32, u32)> {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        return Avx2::detect().map(|avx2| avx2.masks(window));
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        return None;
+    }
+
+    /// [`super::equal_lanes`] in AVX2.
+    pub(crate) fn equal_lanes(window: &[u8; 64], placed: &[u8; 32]) -> Option<u32> {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        return Avx2::detect().map(|avx2| avx2.equal_lanes(window, placed));
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        return None;
+    }
+
+    /// The value of up to 4 digits that ends `word`, weighed in AVX2.
+    pub(crate) fn line_end_value(word: u32, bias: i32) -> Option<i64> {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        return Avx2::detect().map(|avx2| avx2.line_end_lane(word, bias).get());
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        return None;
+    }
+
+    /// The split's AVX2 verdict, its value as an `i64`.
+    pub(crate) fn split_verdict<const SIGNED: bool>(
+        check: SplitCheck<'_, SIGNED>,
+        line: LineWindow<'_>,
+        length: usize,
+    ) -> Option<Verdict<i64>> {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        return Avx2::detect().map(|avx2| avx2.verdict(check, line, length).map(Lane::get));
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        return None;
+    }
+
+    /// The template's AVX2 value, as an `i64`.
+    pub(crate) fn template_value(
+        template: &Template,
+        line: LineWindow<'_>,
+        length: usize,
+    ) -> Option<Option<i64>> {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        return Avx2::detect()
+            .map(|avx2| avx2.template_value(template, line, length).map(Lane::get));
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        return None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -433,15 +433,12 @@ mod tests {
                 mask | u32::from(window[i] == field.placed(p)[i]) << i
             });
             assert_eq!(field.equal_lanes(window, p), plain, "field compare at {p}");
-            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-            if let Some(avx2) = simd::Avx2::detect() {
-                let lanes = avx2.equal_lanes(window, field.placed(p));
+            if let Some(lanes) = simd::avx2_forms::equal_lanes(window, field.placed(p)) {
                 assert_eq!(lanes, plain, "AVX2 field compare at {p}");
             }
         }
-        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        if let Some(avx2) = simd::Avx2::detect() {
-            assert_eq!(avx2.masks(window), swar, "AVX2 and SWAR masks differ");
+        if let Some(masks) = simd::avx2_forms::masks(window) {
+            assert_eq!(masks, swar, "AVX2 and SWAR masks differ");
         }
         let (signed, unsigned) = signed_and_unsigned(
             line_window,
@@ -451,20 +448,13 @@ mod tests {
             |p| field.equal_lanes(window, p),
             |word, extra| field.value4(word, extra) as i64,
         );
-        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        if let Some(avx2) = simd::Avx2::detect() {
-            let avx2_signed = avx2.verdict(SplitCheck::<true>(&field), line_window, line.len());
-            let avx2_unsigned = avx2.verdict(SplitCheck::<false>(&field), line_window, line.len());
-            assert_eq!(
-                avx2_signed.map(simd::Lane::get),
-                signed,
-                "the AVX2 check differs"
-            );
-            assert_eq!(
-                avx2_unsigned.map(simd::Lane::get),
-                unsigned,
-                "the AVX2 check differs"
-            );
+        let avx2 = (
+            simd::avx2_forms::split_verdict(SplitCheck::<true>(&field), line_window, line.len()),
+            simd::avx2_forms::split_verdict(SplitCheck::<false>(&field), line_window, line.len()),
+        );
+        if let (Some(avx2_signed), Some(avx2_unsigned)) = avx2 {
+            assert_eq!(avx2_signed, signed, "the AVX2 check differs");
+            assert_eq!(avx2_unsigned, unsigned, "the AVX2 check differs");
         }
         // The unsigned check settles what the signed one does, but signed values.
         let signed_value = line
@@ -501,10 +491,8 @@ mod tests {
             let extra = digits.len() - 1;
             let value = digits.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
             prop_assert_eq!(field.value4(word, extra), value);
-            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-            if let Some(avx2) = simd::Avx2::detect() {
-                let lane = avx2.line_end_lane(word, field.byte_bias[extra]);
-                prop_assert_eq!(lane.get(), value as i64);
+            if let Some(avx2) = simd::avx2_forms::line_end_value(word, field.byte_bias[extra]) {
+                prop_assert_eq!(avx2, value as i64);
             }
         }
     }

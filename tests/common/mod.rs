@@ -7,7 +7,7 @@ use std::io::Write;
 use logbench::{Answer, Input, Query, STRATEGIES};
 
 /// The contract of `LOG-FORMAT.md`, implemented as plainly as possible and
-/// independently of `logbench::line`: split, strip, split on commas, check.
+/// independently of `logbench::grammar`: split, strip, split on commas, check.
 pub fn reference(text: &[u8], metric: &[u8]) -> Answer {
     let mut pieces: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     // The empty piece after a final `\n` (or of an empty text) is not a line.
