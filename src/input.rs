@@ -29,7 +29,7 @@ mod line_range;
 pub(crate) mod pool;
 
 pub use decoder::Decoder;
-pub use line_range::LineRange;
+pub use line_range::{LineRange, read_from, whole_lines_end};
 
 use crate::error::{Error, Result};
 

@@ -176,3 +176,44 @@ fn a_raw_file_that_shrinks_while_read_is_an_error_not_a_crash() {
         std::fs::write(&path, &text).unwrap();
     }
 }
+
+#[test]
+fn a_file_whose_reported_size_is_zero_is_read_to_its_end_by_every_rung() {
+    // `/proc/PID/cmdline` reports a size of 0 but holds the arguments:
+    // `parallel` must not take the size's word for it.
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "sleep 60; exit 0", "logbench-test"])
+        .arg("\n1362330056,m,5\n1362330057,m,-7\n1362330058,other,1\n1362330059,m,40")
+        .spawn()
+        .unwrap();
+    let path = std::path::PathBuf::from(format!("/proc/{}/cmdline", child.id()));
+    // Until the child has run `sh`, its cmdline is still the test's.
+    let started = std::time::Instant::now();
+    let text = loop {
+        let text = std::fs::read(&path).unwrap();
+        if text.windows(12).any(|w| w == b"logbench-tes") || started.elapsed().as_secs() > 10 {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the size lies");
+    let expected = reference(&text, b"m");
+    assert_eq!(
+        expected.count, 2,
+        "the fixture holds two whole records of m"
+    );
+    for strategy in STRATEGIES {
+        for threads in [1, 2] {
+            let query = Query::new(b"m".to_vec()).with_threads(threads);
+            let answer = Input::open(&path).and_then(|input| (strategy.run)(input, &query));
+            assert_eq!(
+                answer.map(|a| a.key()).ok(),
+                Some(expected.key()),
+                "{} at {threads} threads",
+                strategy.name
+            );
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

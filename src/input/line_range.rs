@@ -122,3 +122,50 @@ impl<'a> LineRange<'a> {
         }
     }
 }
+
+/// Where the whole lines of the first `size` bytes of `file` end: just past
+/// the last `\n` before `size` (0 if there is none). Read backwards with
+/// `pread`; a file shorter than `size` is an error, as in [`LineRange`].
+pub fn whole_lines_end(file: &File, name: &str, size: u64) -> Result<u64> {
+    let mut probe = [0u8; PROBE];
+    let mut end = size;
+    while end > 0 {
+        let from = end.saturating_sub(PROBE as u64);
+        let piece = &mut probe[..(end - from) as usize];
+        file.read_exact_at(piece, from).map_err(|e| {
+            let what = match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => std::io::Error::new(
+                    e.kind(),
+                    format!("the file shrank while being read (below byte {end} of {size})"),
+                ),
+                _ => e,
+            };
+            Error::read(name, what)
+        })?;
+        if let Some(i) = memchr::memrchr(b'\n', piece) {
+            return Ok(from + i as u64 + 1);
+        }
+        end = from;
+    }
+    Ok(0)
+}
+
+/// The bytes of `file` from `offset` to whatever end it has when they are
+/// read, as a `fill` function for [`crate::scan::fold_stream`]: what a
+/// stream would see, whatever size the file reported.
+pub fn read_from<'a>(
+    file: &'a File,
+    name: &'a str,
+    mut offset: u64,
+) -> impl FnMut(&mut [u8]) -> Result<usize> + 'a {
+    move |buf| loop {
+        match file.read_at(buf, offset) {
+            Ok(n) => {
+                offset += n as u64;
+                return Ok(n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::read(name, e)),
+        }
+    }
+}
