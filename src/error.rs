@@ -66,6 +66,13 @@ pub enum Error {
         instrumented: String,
     },
 
+    /// `profile` was given a stream (stdin, a pipe): it runs the rung twice,
+    /// plain and then instrumented, so it needs a file it can read twice.
+    #[error(
+        "{file}: profile runs the rung twice (plain, then instrumented) and needs a regular file it can read twice; save the stream to a file and profile that"
+    )]
+    NotRereadable { file: String },
+
     /// A strategy name that the registry does not know.
     #[error("unknown strategy {0:?}; `logbench strategies` lists them")]
     UnknownStrategy(String),
@@ -84,7 +91,9 @@ impl Error {
     /// anything wrong with the data or the files.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::UnknownStrategy(_) | Error::NotInstrumented { .. } => 2,
+            Error::UnknownStrategy(_)
+            | Error::NotInstrumented { .. }
+            | Error::NotRereadable { .. } => 2,
             _ => 1,
         }
     }

@@ -205,6 +205,50 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn a_full_standard_output_is_an_error_not_a_panic() {
+    let dir = TempDir::new().unwrap();
+    let log = write(&dir, "ok.log", b"1362330056,cpu_usage,74\n");
+    let log = log.to_str().unwrap();
+    let logbench = assert_cmd::cargo::cargo_bin("logbench");
+    let cases: [&[&str]; 4] = [
+        &["mean", log],
+        &["mean", log, "--json"],
+        &["strategies"],
+        &["measure", "-n", "1", "--warmup", "0", "--", "true"],
+    ];
+    for args in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(&logbench)
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn profile_refuses_a_stream_it_could_read_only_once() {
+    // It would time the plain run on the stream and then profile an empty input.
+    logbench()
+        .args(["profile", "-", "--strategy", "swar"])
+        .write_stdin("1362330056,cpu_usage,74\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("<stdin>"))
+        .stderr(predicate::str::contains("read twice"));
+}
+
+#[test]
 fn strategies_lists_every_rung_in_ladder_order() {
     let out = logbench().arg("strategies").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();

@@ -238,3 +238,35 @@ fn ctrl_c_leaves_nothing_behind() {
         "no target and no temporary file"
     );
 }
+
+#[test]
+fn a_full_standard_output_is_an_error_and_the_log_is_kept() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("full.log");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let run = std::process::Command::new(assert_cmd::cargo::cargo_bin("gen-log"))
+        .args(["--lines", "10", "--format", "raw", "--out"])
+        .arg(&out)
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The summary comes after the file is in place: the log itself is whole.
+    assert_eq!(
+        std::fs::read(&out)
+            .unwrap()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        10
+    );
+}

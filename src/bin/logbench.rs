@@ -16,6 +16,34 @@ use logbench::strategy::{self, DEFAULT_METRIC};
 use logbench::{Answer, Error, Input, Query, STRATEGIES, Strategy};
 use serde::Serialize;
 
+/// `println!` for standard output that ends the process with a message and
+/// exit status 1 when the output cannot be written (a full disk, `>
+/// /dev/full`) instead of panicking. A closed pipe still ends the process
+/// through SIGPIPE, as for any Unix filter.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// [`outln!`] without the newline.
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Write to standard output now (flushed), or end the process cleanly.
+fn write_stdout(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        eprintln!("logbench: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -126,7 +154,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Strategies => {
             for s in STRATEGIES {
-                println!("{:<16} {}", s.name, s.description);
+                outln!("{:<16} {}", s.name, s.description);
             }
             ExitCode::SUCCESS
         }
@@ -139,7 +167,7 @@ fn main() -> ExitCode {
             });
             match result {
                 Ok(profile) => {
-                    print!("{}", profile.table());
+                    out!("{}", profile.table());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -150,7 +178,7 @@ fn main() -> ExitCode {
         }
         Command::Report(args) => match report(&args) {
             Ok(path) => {
-                println!("wrote {}", path.display());
+                outln!("wrote {}", path.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -185,14 +213,14 @@ fn measure(args: &MeasureArgs) -> ExitCode {
         args.show_output,
     ) {
         Ok(summary) if args.json => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&summary).expect("plain data serialises")
             );
             ExitCode::SUCCESS
         }
         Ok(summary) => {
-            print!("{}", summary.table());
+            out!("{}", summary.table());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -285,12 +313,12 @@ fn print_answer(
             malformed: answer.malformed,
             seconds,
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&record).expect("plain data serialises")
         );
     } else {
-        println!(
+        outln!(
             "{file}: mean {} = {mean:.6} over {} records (min {}, max {}, sum {}); {} malformed lines",
             query.metric_lossy(),
             answer.count,
@@ -299,7 +327,7 @@ fn print_answer(
             answer.sum,
             answer.malformed,
         );
-        println!(
+        outln!(
             "  {format} input, strategy {}, {seconds:.3} s",
             strategy.name
         );
@@ -310,6 +338,6 @@ fn report_error(args: &MeanArgs, file: &str, error: &Error) {
     eprintln!("logbench: {error}");
     if args.json {
         let record = serde_json::json!({ "file": file, "error": error.to_string() });
-        println!("{record}");
+        outln!("{record}");
     }
 }

@@ -103,10 +103,7 @@ pub fn run_once(command: &[OsString], show_output: bool) -> Result<Sample> {
     if !used.status.success() {
         return Err(Error::Command {
             command: display,
-            problem: format!(
-                "it failed ({}); rerun with --show-output to see why",
-                used.status
-            ),
+            problem: failure(used.status, show_output),
         });
     }
     Ok(Sample {
@@ -115,6 +112,39 @@ pub fn run_once(command: &[OsString], show_output: bool) -> Result<Sample> {
         sys_s: used.rusage.stime.as_secs_f64(),
         max_rss_kib: used.rusage.maxrss / 1024, // the crate reports bytes
     })
+}
+
+/// What went wrong with a run that did not succeed, in words: the exit
+/// status or the signal by name, and the `--show-output` hint where the
+/// command's own output was hidden and could say why (not after SIGKILL,
+/// which a program cannot report: the kernel's OOM killer, or a user).
+fn failure(status: std::process::ExitStatus, show_output: bool) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let (what, output_helps) = match (status.code(), status.signal()) {
+        (Some(code), _) => (format!("it exited with status {code}"), true),
+        (None, Some(signal)) => (
+            format!("it was killed by {}", signal_name(signal)),
+            signal != 9,
+        ),
+        _ => (format!("it failed ({status})"), true),
+    };
+    if output_helps && !show_output {
+        format!("{what}; rerun with --show-output to see its output")
+    } else {
+        what
+    }
+}
+
+/// The usual name of a Linux signal, or its number.
+fn signal_name(signal: i32) -> String {
+    const NAMES: [&str; 16] = [
+        "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
+        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+    ];
+    match usize::try_from(signal).ok().and_then(|i| NAMES.get(i)) {
+        Some(name) if !name.is_empty() => (*name).to_owned(),
+        _ => format!("signal {signal}"),
+    }
 }
 
 /// Reap the child with `wait4`, which also returns its resource usage (the
@@ -247,6 +277,33 @@ mod tests {
         let sample = run_once(&command, false).unwrap();
         assert!(sample.max_rss_kib >= 64 * 1024, "{sample:?}");
         assert!(sample.wall_s > 0.0 && sample.user_s >= 0.0);
+    }
+
+    #[test]
+    fn a_failed_run_names_its_exit_status_and_hints_at_the_output() {
+        let command: Vec<OsString> = ["sh", "-c", "exit 3"].iter().map(OsString::from).collect();
+        let message = run_once(&command, false).unwrap_err().to_string();
+        assert!(message.contains("exited with status 3"), "{message}");
+        assert!(message.contains("--show-output"), "{message}");
+        let message = run_once(&command, true).unwrap_err().to_string();
+        assert!(!message.contains("--show-output"), "{message}");
+    }
+
+    #[test]
+    fn a_killed_run_names_its_signal() {
+        let killed: Vec<OsString> = ["sh", "-c", "kill -KILL $$"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let message = run_once(&killed, false).unwrap_err().to_string();
+        assert!(message.contains("killed by SIGKILL"), "{message}");
+        assert!(!message.contains("--show-output"), "{message}");
+        let aborted: Vec<OsString> = ["sh", "-c", "kill -TERM $$"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let message = run_once(&aborted, false).unwrap_err().to_string();
+        assert!(message.contains("killed by SIGTERM"), "{message}");
     }
 
     #[test]

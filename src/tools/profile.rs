@@ -227,8 +227,14 @@ pub fn profile_file(
             instrumented: instrumented.join(", "),
         });
     };
+    let input = crate::Input::open(path)?;
+    if input.file().is_none() {
+        return Err(crate::Error::NotRereadable {
+            file: input.name().to_owned(),
+        });
+    }
     let started = Instant::now();
-    (strategy.run)(crate::Input::open(path)?, query)?;
+    (strategy.run)(input, query)?;
     let plain = started.elapsed();
     let recorder = Recorder::default();
     let started = Instant::now();
