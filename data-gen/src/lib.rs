@@ -572,3 +572,22 @@ mod tests {
         ));
     }
 }
+
+/// Standard output for the workspace's command-line programs (`gen-log`,
+/// `logbench`): what they print goes through [`stdout::write`], which ends the
+/// process with a message and exit status 1 when the output cannot be written
+/// (a full disk, `> /dev/full`) instead of panicking. A closed pipe still
+/// ends the process through SIGPIPE, as for any Unix filter.
+pub mod stdout {
+    use std::io::Write;
+
+    /// Write `text` to standard output now (flushed), or end the process as
+    /// `program`, with a message on standard error and exit status 1.
+    pub fn write(program: &str, text: std::fmt::Arguments<'_>) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+            eprintln!("{program}: cannot write to standard output: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -16,32 +16,19 @@ use logbench::strategy::{self, DEFAULT_METRIC};
 use logbench::{Answer, Error, Input, Query, STRATEGIES, Strategy};
 use serde::Serialize;
 
-/// `println!` for standard output that ends the process with a message and
-/// exit status 1 when the output cannot be written (a full disk, `>
-/// /dev/full`) instead of panicking. A closed pipe still ends the process
-/// through SIGPIPE, as for any Unix filter.
+/// `println!` through [`data_gen::stdout::write`]: a full disk is an error
+/// message and exit status 1, not a panic.
 macro_rules! outln {
     ($($arg:tt)*) => {
-        write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+        data_gen::stdout::write("logbench", format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
 /// [`outln!`] without the newline.
-#[allow(unused_macros)]
 macro_rules! out {
     ($($arg:tt)*) => {
-        write_stdout(format_args!($($arg)*))
+        data_gen::stdout::write("logbench", format_args!($($arg)*))
     };
-}
-
-/// Write to standard output now (flushed), or end the process cleanly.
-fn write_stdout(text: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
-        eprintln!("logbench: cannot write to standard output: {e}");
-        std::process::exit(1);
-    }
 }
 
 #[derive(Debug, Parser)]
