@@ -7,7 +7,7 @@ use crate::block::BlockError;
 
 /// `count` (<= 32) bits of `data` starting at bit `at`, most significant first;
 /// bits past the end of `data` read as zero.
-pub(crate) fn read_bits(data: &[u8], at: u64, count: u32) -> u32 {
+pub fn read_bits(data: &[u8], at: u64, count: u32) -> u32 {
     debug_assert!(count <= 32);
     let byte = (at / 8) as usize;
     let mut word = 0u64;
@@ -19,14 +19,15 @@ pub(crate) fn read_bits(data: &[u8], at: u64, count: u32) -> u32 {
 }
 
 /// Writes bits most significant first, as bzip2 does.
-pub(crate) struct BitWriter {
+pub struct BitWriter {
     bytes: Vec<u8>,
     pending: u64,
     pending_bits: u32,
 }
 
 impl BitWriter {
-    pub(crate) fn with_capacity(bytes: usize) -> Self {
+    /// An empty writer with room for `bytes` bytes.
+    pub fn with_capacity(bytes: usize) -> Self {
         BitWriter {
             bytes: Vec::with_capacity(bytes),
             pending: 0,
@@ -35,7 +36,7 @@ impl BitWriter {
     }
 
     /// Append the low `count` (<= 32) bits of `value`.
-    pub(crate) fn put(&mut self, value: u64, count: u32) {
+    pub fn put(&mut self, value: u64, count: u32) {
         debug_assert!(count <= 32);
         self.pending = (self.pending << count) | (value & ((1 << count) - 1));
         self.pending_bits += count;
@@ -45,8 +46,13 @@ impl BitWriter {
         }
     }
 
+    /// How many bits have been written.
+    pub fn bits(&self) -> u64 {
+        self.bytes.len() as u64 * 8 + u64::from(self.pending_bits)
+    }
+
     /// Pad the last byte with zero bits and return the bytes.
-    pub(crate) fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         if self.pending_bits > 0 {
             let pad = 8 - self.pending_bits;
             self.put(0, pad);

@@ -17,6 +17,7 @@ mod framing;
 mod huffman;
 mod mtf;
 
+pub use bits::{BitWriter, read_bits};
 pub use block::{BlockBits, BlockDecoder, BlockError};
 pub use framing::{
     BLOCK_MAGIC, END_MAGIC, Frame, Framer, Magic, OwnedBlock, Unframed, Window, combine_crc,

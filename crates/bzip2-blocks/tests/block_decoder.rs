@@ -5,9 +5,9 @@
 mod common;
 
 use bzip2_blocks::{
-    BLOCK_MAGIC, BlockBits, BlockDecoder, BlockError, Magic, find_magics, wrap_block,
+    BLOCK_MAGIC, BitWriter, BlockBits, BlockDecoder, BlockError, Magic, find_magics, wrap_block,
 };
-use common::{BitWriter, bz2};
+use common::bz2;
 use proptest::prelude::*;
 
 /// bzip2's CRC-32 (MSB first, polynomial 0x04C11DB7).

@@ -4,10 +4,10 @@
 mod common;
 
 use bzip2_blocks::{
-    BLOCK_MAGIC, END_MAGIC, Frame, Framer, Magic, Unframed, Window, combine_crc, find_magics,
-    wrap_block,
+    BLOCK_MAGIC, BitWriter, END_MAGIC, Frame, Framer, Magic, Unframed, Window, combine_crc,
+    find_magics, read_bits, wrap_block,
 };
-use common::{BitWriter, bz2};
+use common::bz2;
 use std::io::Read;
 
 fn decode(stream: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -40,19 +40,6 @@ fn magics_are_found_at_every_bit_offset() {
             vec![(shift, Magic::Block), (shift + 48, Magic::End)]
         );
     }
-}
-
-/// `count` (<= 32) bits of `data` starting at bit `at`, most significant first;
-/// bits past the end of `data` read as zero (the crate's own is private).
-fn read_bits(data: &[u8], at: u64, count: u32) -> u32 {
-    debug_assert!(count <= 32);
-    let byte = (at / 8) as usize;
-    let mut word = 0u64;
-    for k in 0..8 {
-        word = (word << 8) | u64::from(data.get(byte + k).copied().unwrap_or(0));
-    }
-    let word = word << (at % 8); // drop the bits before `at`
-    (word >> (64 - count)) as u32
 }
 
 /// The plain definition: compare 48 bits at every bit offset.
