@@ -69,16 +69,7 @@ impl<'a> LineRange<'a> {
         let want = buf.len().min((self.len - offset) as usize);
         loop {
             match self.file.read_at(&mut buf[..want], offset) {
-                Ok(0) if want > 0 => {
-                    let e = std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "the file shrank while being read (at byte {offset} of {})",
-                            self.len
-                        ),
-                    );
-                    return Err(Error::read(self.name, e));
-                }
+                Ok(0) if want > 0 => return Err(shrank(self.name, offset, self.len)),
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::read(self.name, e)),
@@ -132,16 +123,11 @@ pub fn whole_lines_end(file: &File, name: &str, size: u64) -> Result<u64> {
     while end > 0 {
         let from = end.saturating_sub(PROBE as u64);
         let piece = &mut probe[..(end - from) as usize];
-        file.read_exact_at(piece, from).map_err(|e| {
-            let what = match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => std::io::Error::new(
-                    e.kind(),
-                    format!("the file shrank while being read (below byte {end} of {size})"),
-                ),
-                _ => e,
-            };
-            Error::read(name, what)
-        })?;
+        file.read_exact_at(piece, from)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => shrank(name, from, size),
+                _ => Error::read(name, e),
+            })?;
         if let Some(i) = memchr::memrchr(b'\n', piece) {
             return Ok(from + i as u64 + 1);
         }
@@ -168,4 +154,14 @@ pub fn read_from<'a>(
             Err(e) => return Err(Error::read(name, e)),
         }
     }
+}
+
+/// The error for a file that ended before byte `offset` of the `len` it had
+/// when the scan began: it was truncated while being read.
+fn shrank(name: &str, offset: u64, len: u64) -> Error {
+    let e = std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("the file shrank while being read (at byte {offset} of {len})"),
+    );
+    Error::read(name, e)
 }
