@@ -43,7 +43,8 @@ impl Avx2 {
         usable.then_some(Avx2(()))
     }
 
-    /// The fast loop with `check`'s AVX2 verdicts: see [`fast_lines`].
+    /// The fast loop with `check`'s AVX2 verdicts: see [`fast_lines`]. (The
+    /// token's other methods give the tests each AVX2 form on its own.)
     #[inline(always)]
     pub(crate) fn check_lines<C: Avx2Check>(
         self,
@@ -58,31 +59,36 @@ impl Avx2 {
     }
 
     /// Bit `i` set where `block[i] == byte`: [`super::mask64`] in two compares.
-    pub fn mask64(self, block: &[u8; 64], byte: u8) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn mask64(self, block: &[u8; 64], byte: u8) -> u64 {
         // SAFETY: the token proves AVX2.
         unsafe { mask64(block, byte) }
     }
 
     /// [`super::masks`] in one vector.
-    pub fn masks(self, window: &[u8; 64]) -> (u32, u32) {
+    #[cfg(test)]
+    pub(crate) fn masks(self, window: &[u8; 64]) -> (u32, u32) {
         // SAFETY: the token proves AVX2.
         unsafe { masks(window) }
     }
 
     /// [`super::equal_lanes`] in one compare.
-    pub fn equal_lanes(self, window: &[u8; 64], placed: &[u8; 32]) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn equal_lanes(self, window: &[u8; 64], placed: &[u8; 32]) -> u32 {
         // SAFETY: the token proves AVX2.
         unsafe { equal_lanes(window, placed) }
     }
 
     /// [`super::range_lanes`] in one vector.
-    pub fn range_lanes(self, window: &[u8; 64], low: &[u8; 32], span: &[u8; 32]) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn range_lanes(self, window: &[u8; 64], low: &[u8; 32], span: &[u8; 32]) -> u32 {
         // SAFETY: the token proves AVX2.
         unsafe { range_lanes(window, low, span) }
     }
 
     /// [`line_end_lane`]: the value of up to 4 digits that ends `word`.
-    pub fn line_end_lane(self, word: u32, bias: i32) -> Lane {
+    #[cfg(test)]
+    pub(crate) fn line_end_lane(self, word: u32, bias: i32) -> Lane {
         // SAFETY: the token proves AVX2.
         unsafe { line_end_lane(word, bias) }
     }
