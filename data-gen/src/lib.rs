@@ -12,7 +12,9 @@
 //!   compresses fixed-size chunks in parallel as a multi-stream bzip2 /
 //!   multi-member gzip file, as pbzip2 and pigz do.
 //! - **Atomic.** [`generate_file`] writes a temporary file beside the target and
-//!   renames it only when complete, so an error or a cancel leaves no partial file.
+//!   renames it only when complete, so an error or a cancel leaves no partial
+//!   file, and no directory it created. A symlink is written through to its
+//!   target; a FIFO, device or other special file is refused, never replaced.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ use std::time::Instant;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;
+
+mod target;
 
 /// The case study's first epoch (the timestamp in its example line).
 pub const DEFAULT_START_EPOCH: u64 = 1_362_330_056;
@@ -56,6 +60,17 @@ pub struct Spec {
     pub seed: u64,
     pub mix: Mix,
     pub start_epoch: u64,
+}
+
+impl Spec {
+    /// The epoch of the last line; `None` when it would not fit in a `u64`
+    /// (a log of no lines has no last line and always fits).
+    pub fn last_epoch(&self) -> Option<u64> {
+        match self.lines {
+            0 => Some(self.start_epoch),
+            n => self.start_epoch.checked_add(n - 1),
+        }
+    }
 }
 
 impl Default for Spec {
@@ -186,6 +201,45 @@ pub enum Error {
     Write(io::Error),
     #[error("interrupted; nothing was written to the target")]
     Cancelled,
+    #[error(
+        "{}: cannot create directory {} for it: {source}",
+        target.display(), dir.display()
+    )]
+    CreateDir {
+        target: PathBuf,
+        dir: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "{}: cannot create a temporary file in {} to write it: {source}",
+        target.display(), dir.display()
+    )]
+    TempFile {
+        target: PathBuf,
+        dir: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "{}: is {kind}, not a regular file; gen-log writes a temporary file and renames it over the target, so it writes regular files only",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "--start-epoch {start} with --lines {lines}: the last epoch would be past {max}",
+        max = u64::MAX
+    )]
+    EpochOverflow { start: u64, lines: u64 },
+}
+
+impl Error {
+    /// The exit status: 2 for what the arguments asked for, 1 for what went
+    /// wrong on the way (130 for a cancel is the binary's choice).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Level { .. } | Error::NotAFile { .. } | Error::EpochOverflow { .. } => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// What was written.
@@ -285,6 +339,7 @@ pub fn write_log(
     cancel: &AtomicBool,
 ) -> Result<u64, Error> {
     let level = encoding.format.check_level(encoding.level)?;
+    check_epochs(spec)?;
     let mut generator = TextGen::new(spec);
     let written = if encoding.threads > 1 && encoding.format != Format::Raw {
         write_chunked(
@@ -423,9 +478,33 @@ impl<W: Write> Encoder<W> {
     }
 }
 
+/// tempfile's errors name the random temporary path, which never existed:
+/// keep only the operating system's reason (its kind, when tempfile wrapped it).
+fn os_reason(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::from(e.kind()),
+    }
+}
+
+/// Refuse a spec whose epochs would wrap past `u64::MAX`.
+fn check_epochs(spec: Spec) -> Result<(), Error> {
+    match spec.last_epoch() {
+        Some(_) => Ok(()),
+        None => Err(Error::EpochOverflow {
+            start: spec.start_epoch,
+            lines: spec.lines,
+        }),
+    }
+}
+
 /// Generate a log file at `path` atomically: a temporary file in the same
 /// directory, synced, then renamed over the target. On any error or cancel the
-/// temporary file is removed and the target is untouched.
+/// temporary file is removed, the target is untouched, and the parent
+/// directories this call created are removed again.
+///
+/// A symlink at `path` is followed: the file it points to is the one replaced.
+/// A target that exists and is not a regular file is refused.
 pub fn generate_file(
     path: &Path,
     spec: Spec,
@@ -434,15 +513,24 @@ pub fn generate_file(
     cancel: &AtomicBool,
 ) -> Result<Stats, Error> {
     let started = Instant::now();
+    encoding.format.check_level(encoding.level)?;
+    check_epochs(spec)?;
+    let target = target::resolve(path)?;
     let io_error = |source| Error::Io {
-        path: path.to_owned(),
+        path: target.clone(),
         source,
     };
-    let dir = match path.parent() {
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(io_error)?;
+    // Declared before the temporary file, so dropped after it: on an early
+    // return the file goes first, then the now-empty directories.
+    let created = target::CreatedDirs::create(dir).map_err(|(dir, source)| Error::CreateDir {
+        target: target.clone(),
+        dir,
+        source,
+    })?;
     // tempfile creates private (0600) files; a generated log is an ordinary
     // file, so ask for 0666 and let the umask decide, as `>` in a shell would.
     let temp = tempfile::Builder::new()
@@ -450,7 +538,11 @@ pub fn generate_file(
         .suffix(".partial")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
-        .map_err(io_error)?;
+        .map_err(|e| Error::TempFile {
+            target: target.clone(),
+            dir: dir.to_owned(),
+            source: os_reason(e),
+        })?;
     let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
     let text_bytes =
         write_log(spec, encoding, &mut writer, progress, cancel).map_err(|e| match e {
@@ -464,7 +556,8 @@ pub fn generate_file(
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Cancelled);
     }
-    temp.persist(path).map_err(|e| io_error(e.error))?;
+    temp.persist(&target).map_err(|e| io_error(e.error))?;
+    created.keep();
     Ok(Stats {
         lines: spec.lines,
         text_bytes,

@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 use data_gen::{Encoding, Format, Mix, Spec};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -42,7 +42,10 @@ struct Args {
     /// Epoch of the first line.
     #[arg(long, default_value_t = data_gen::DEFAULT_START_EPOCH)]
     start_epoch: u64,
-    /// Output path [default: data/MIX-LINES.log(.bz2|.gz)].
+    /// Output path [default: data/MIX-LINES.log(.bz2|.gz)]. Missing parent
+    /// directories are created, and removed again if the run fails or is
+    /// interrupted. A symlink is written through to the file it names; a FIFO
+    /// or device is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Compression threads. 1 writes one stream like bzip2/gzip; more writes
@@ -64,22 +67,64 @@ enum FormatArg {
     Raw,
 }
 
+/// Signals whose default action ends the process: each one cancels the run
+/// instead, so the temporary file and created directories are removed.
+const TERMINATING: [(i32, &str); 9] = [
+    (signal_hook::consts::SIGINT, "SIGINT"),
+    (signal_hook::consts::SIGTERM, "SIGTERM"),
+    (signal_hook::consts::SIGHUP, "SIGHUP"),
+    (signal_hook::consts::SIGQUIT, "SIGQUIT"),
+    (signal_hook::consts::SIGALRM, "SIGALRM"),
+    (signal_hook::consts::SIGUSR1, "SIGUSR1"),
+    (signal_hook::consts::SIGUSR2, "SIGUSR2"),
+    (signal_hook::consts::SIGXCPU, "SIGXCPU"),
+    (signal_hook::consts::SIGXFSZ, "SIGXFSZ"),
+];
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
+    if args.lines > 0 && args.start_epoch.checked_add(args.lines - 1).is_none() {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "--start-epoch {} with --lines {}: the last epoch would be past {}",
+                    args.start_epoch,
+                    args.lines,
+                    u64::MAX
+                ),
+            )
+            .exit();
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let signal = Arc::new(AtomicUsize::new(0));
+    for (number, _) in TERMINATING {
+        // If a handler cannot be installed, that signal still kills us before
+        // the rename, and the temporary file is only a dot-file beside the
+        // target.
+        let _ = signal_hook::flag::register_usize(number, Arc::clone(&signal), number as usize);
+        let _ = signal_hook::flag::register(number, Arc::clone(&cancel));
+    }
+    match run(&args, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(data_gen::Error::Cancelled) => {
-            eprintln!("gen-log: interrupted; nothing was written");
-            ExitCode::from(130)
+            let number = signal.load(Ordering::Relaxed);
+            let name = TERMINATING
+                .iter()
+                .find(|(n, _)| *n as usize == number)
+                .map_or("a signal", |(_, name)| name);
+            eprintln!("gen-log: interrupted by {name}; nothing was written");
+            // The shell's convention for death by a signal: 128 + its number.
+            ExitCode::from(128u8.wrapping_add(number as u8))
         }
         Err(e) => {
             eprintln!("gen-log: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn run(args: &Args) -> Result<(), data_gen::Error> {
+fn run(args: &Args, cancel: &AtomicBool) -> Result<(), data_gen::Error> {
     let spec = Spec {
         lines: args.lines,
         seed: args.seed,
@@ -104,19 +149,13 @@ fn run(args: &Args) -> Result<(), data_gen::Error> {
         .clone()
         .unwrap_or_else(|| data_gen::default_path(spec, format));
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&cancel);
-    // If the handler cannot be installed, Ctrl-C still kills us before the
-    // rename, and the temporary file is only a dot-file beside the target.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-
     let bar = progress_bar(spec.lines);
     let stats = data_gen::generate_file(
         &path,
         spec,
         encoding,
         &mut |done| bar.set_position(done),
-        &cancel,
+        cancel,
     );
     bar.finish_and_clear();
     let stats = stats?;

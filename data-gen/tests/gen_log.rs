@@ -1,7 +1,7 @@
 //! `gen-log`: reproducible output, the same text in every format, atomic writes.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -148,7 +148,9 @@ fn invalid_arguments_are_usage_errors() {
             "/nonexistent-dir-for-test/x.bz2",
         ])
         .assert()
-        .code(1);
+        .code(2)
+        .stderr(predicates::str::contains("level 0 is out of range"));
+    assert!(!Path::new("/nonexistent-dir-for-test").exists());
 }
 
 #[test]
@@ -209,34 +211,228 @@ fn the_file_gets_ordinary_permissions_not_a_temporary_files() {
 }
 
 #[test]
-fn ctrl_c_leaves_nothing_behind() {
+fn every_terminating_signal_leaves_nothing_behind() {
+    for (signal, number) in [("INT", 2), ("TERM", 15), ("HUP", 1), ("QUIT", 3)] {
+        let dir = TempDir::new().unwrap();
+        let target = dir.path().join("deep/er/big.bz2");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gen-log"))
+            .args(["--lines", "50000000", "--format", "bz2", "--out"])
+            .arg(&target)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the temporary file exists, so the signal lands mid-write.
+        let partial = dir.path().join("deep/er");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::read_dir(&partial).map_or(true, |d| d.count() == 0) {
+            assert!(std::time::Instant::now() < deadline, "no temporary file");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let kill = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(128 + number),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("interrupted by SIG{signal}")),
+            "{stderr}"
+        );
+        assert_eq!(
+            entries(dir.path()),
+            Vec::<String>::new(),
+            "SIG{signal}: no target, no temporary file, no created directory"
+        );
+    }
+}
+
+#[test]
+fn a_failed_run_removes_the_directories_it_created() {
     let dir = TempDir::new().unwrap();
-    let target = dir.path().join("big.bz2");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gen-log"))
-        .args(["--lines", "50000000", "--format", "bz2", "--out"])
+    let target = dir.path().join("n1/n2/n3/x.bz2");
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--format", "bz2", "--level", "0", "--out"])
         .arg(&target)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        .assert()
+        .code(2);
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    // A directory that was there before stays, even when the run fails.
+    std::fs::create_dir(dir.path().join("n1")).unwrap();
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--format", "bz2", "--level", "0", "--out"])
+        .arg(&target)
+        .assert()
+        .code(2);
+    assert_eq!(entries(dir.path()), vec!["n1".to_string()]);
+    assert!(entries(&dir.path().join("n1")).is_empty());
+    // And a successful run keeps what it created.
+    gen_log(
+        &dir,
+        "n1/n2/n3/ok.log",
+        &["--lines", "10", "--format", "raw"],
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+}
+
+#[test]
+fn special_files_are_refused_and_left_alone() {
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (target, kind) in [
+        (fifo.clone(), "named pipe"),
+        (PathBuf::from("/dev/null"), "character device"),
+        (dir.path().to_owned(), "directory"),
+    ] {
+        let run = Command::cargo_bin("gen-log")
+            .unwrap()
+            .args(["--lines", "10", "--format", "raw", "--out"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{}: {stderr}", target.display());
+        assert!(stderr.contains(kind), "{stderr}");
+        assert!(stderr.contains(&target.display().to_string()), "{stderr}");
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(
+        std::fs::symlink_metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    // A symlink to a FIFO is refused too, and both stay as they were.
+    let link = dir.path().join("to-pipe");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--format", "raw", "--out"])
+        .arg(&link)
+        .assert()
+        .code(2);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(
         entries(dir.path()),
-        Vec::<String>::new(),
-        "no target and no temporary file"
+        vec!["pipe".to_string(), "to-pipe".to_string()]
     );
+}
+
+#[test]
+fn a_symlink_is_written_through_to_its_target() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    let file = dir.path().join("real/data.log");
+    std::fs::write(&file, b"old").unwrap();
+    // A chain of two links, one relative and one absolute.
+    std::os::unix::fs::symlink(&file, dir.path().join("abs")).unwrap();
+    std::os::unix::fs::symlink("abs", dir.path().join("rel")).unwrap();
+    let text = gen_log(&dir, "rel", &["--lines", "10", "--format", "raw"]);
+    assert_eq!(std::fs::read(&file).unwrap(), text);
+    for link in ["abs", "rel"] {
+        let meta = std::fs::symlink_metadata(dir.path().join(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is still a link");
+    }
+    assert_eq!(
+        entries(&dir.path().join("real")),
+        vec!["data.log".to_string()]
+    );
+    // A dangling link gets its file created where it points.
+    std::os::unix::fs::symlink("real/new.log", dir.path().join("dangling")).unwrap();
+    let text = gen_log(&dir, "dangling", &["--lines", "5", "--format", "raw"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("real/new.log")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn an_unwritable_directory_is_named_as_the_problem() {
+    let dir = TempDir::new().unwrap();
+    let blocker = dir.path().join("plain-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let run = Command::cargo_bin("gen-log")
+        .unwrap()
+        .args(["--lines", "10", "--format", "raw", "--out"])
+        .arg(blocker.join("x.log"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot create a temporary file in {}",
+            blocker.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(".partial"), "{stderr}");
+}
+
+#[test]
+fn epochs_that_would_wrap_are_a_usage_error() {
+    let dir = TempDir::new().unwrap();
+    let max = u64::MAX.to_string();
+    let near = (u64::MAX - 1).to_string();
+    for (start, lines) in [
+        (max.as_str(), "2"),
+        (near.as_str(), "3"),
+        (max.as_str(), "1000"),
+    ] {
+        let run = Command::cargo_bin("gen-log")
+            .unwrap()
+            .current_dir(dir.path())
+            .args([
+                "--format",
+                "raw",
+                "--start-epoch",
+                start,
+                "--lines",
+                lines,
+                "--out",
+                "w.log",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--start-epoch"), "{stderr}");
+    }
+    assert!(entries(dir.path()).is_empty());
+    // The last epoch that fits is fine.
+    let text = gen_log(
+        &dir,
+        "edge.log",
+        &["--format", "raw", "--start-epoch", &near, "--lines", "2"],
+    );
+    let text = String::from_utf8(text).unwrap();
+    let epochs: Vec<&str> = text.lines().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(epochs, [near.as_str(), max.as_str()]);
 }
 
 #[test]
