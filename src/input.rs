@@ -5,7 +5,8 @@
 //! - **Every stream, every member.** bzip2 files may hold several streams (pbzip2,
 //!   lbzip2, `cat a.bz2 b.bz2`) and gzip files several members (pigz, `cat`). The
 //!   multi-stream decoders read them all; trailing bytes that are not another
-//!   stream are an error, not silently ignored.
+//!   stream are an error, not silently ignored. gzip headers are read by
+//!   [`gzip`] to the RFC, with fields of any length.
 //! - **Errors are sticky.** Decoders hand out data before they notice a bad CRC,
 //!   and some report an error once and then return `Ok(0)` as if at the end.
 //!   [`Decoder`] remembers the first error and returns it on every later read, so
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub mod bzip2_parallel;
 mod decoder;
+mod gzip;
 mod line_range;
 pub(crate) mod pool;
 

@@ -217,3 +217,97 @@ fn a_file_whose_reported_size_is_zero_is_read_to_its_end_by_every_rung() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A gzip member written field by field, as RFC 1952 lays it out: FEXTRA,
+/// FNAME and FCOMMENT of the given lengths, and a header CRC when asked.
+fn gzip_member(
+    text: &[u8],
+    extra: Option<usize>,
+    name: usize,
+    comment: usize,
+    hcrc: bool,
+) -> Vec<u8> {
+    use std::io::Write;
+    let mut flags = 0u8;
+    let mut fields = Vec::new();
+    if let Some(len) = extra {
+        flags |= 0x04;
+        fields.extend_from_slice(&(len as u16).to_le_bytes());
+        fields.extend(std::iter::repeat_n(b'e', len));
+    }
+    // A zero-length name or comment is the flag with just the terminator.
+    flags |= 0x08;
+    fields.extend(std::iter::repeat_n(b'n', name));
+    fields.push(0);
+    flags |= 0x10;
+    fields.extend(std::iter::repeat_n(b'c', comment));
+    fields.push(0);
+    if hcrc {
+        flags |= 0x02;
+    }
+    let mut member = vec![0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 3];
+    member.extend_from_slice(&fields);
+    if hcrc {
+        let mut crc = flate2::Crc::new();
+        crc.update(&member);
+        member.extend_from_slice(&(crc.sum() as u16).to_le_bytes());
+    }
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    deflate.write_all(text).unwrap();
+    member.extend_from_slice(&deflate.finish().unwrap());
+    let mut crc = flate2::Crc::new();
+    crc.update(text);
+    member.extend_from_slice(&crc.sum().to_le_bytes());
+    member.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    member
+}
+
+#[test]
+fn gzip_header_fields_of_any_length_are_read_by_every_strategy() {
+    let text = data_gen::text(data_gen::Spec {
+        lines: 20_000,
+        mix: data_gen::Mix::Mixed,
+        ..Default::default()
+    });
+    let (first, second) = text.split_at(text.len() / 3);
+    let expected = reference(&text, b"cpu_usage");
+    for len in [0, 65_535, 65_536, 1 << 20] {
+        for hcrc in [false, true] {
+            // Two members, so the second header is read after a deflate stream.
+            let bytes = [
+                gzip_member(first, Some(len.min(65_535)), len, 0, hcrc),
+                gzip_member(second, None, 7, len, hcrc),
+            ]
+            .concat();
+            assert_every_strategy_gives(&bytes, expected, &[1, 2]);
+        }
+    }
+}
+
+#[test]
+fn a_bad_gzip_header_checksum_or_method_is_an_error() {
+    let text = b"1,cpu_usage,5\n";
+    let good = gzip_member(text, Some(3), 70_000, 5, true);
+    // The header CRC follows the fixed 10 bytes, XLEN and the extra field,
+    // the name and the comment with their terminators.
+    let header_crc = 10 + 2 + 3 + 70_001 + 6;
+    let mut bad_crc = good.clone();
+    bad_crc[header_crc] ^= 1;
+    let mut bad_method = good.clone();
+    bad_method[2] = 7;
+    let mut reserved = good.clone();
+    reserved[3] |= 0x80;
+    for (what, bytes) in [
+        ("header checksum", bad_crc),
+        ("compression method", bad_method),
+        ("reserved", reserved),
+    ] {
+        for (name, got) in every_strategy(&bytes, &Query::default().with_threads(2)) {
+            let message = got.expect_err(name).to_string();
+            assert!(
+                message.contains("gzip") && message.contains(what),
+                "{name}: {message}"
+            );
+        }
+    }
+}

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bzip2::read::MultiBzDecoder;
-use flate2::read::MultiGzDecoder;
 
 use super::Format;
+use super::gzip::GzipMembers;
 use crate::error::{Error, Result};
 
 /// Read size for compressed input (the decoders' own buffer).
@@ -51,7 +51,7 @@ impl Decoder {
         };
         let text: Box<dyn Read + Send> = match format {
             Format::Raw => Box::new(counted),
-            Format::Gzip => Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
+            Format::Gzip => Box::new(GzipMembers::new(io::BufReader::with_capacity(
                 COMPRESSED_BUFFER,
                 counted,
             ))),
