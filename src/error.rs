@@ -33,7 +33,9 @@ pub enum Error {
     Parse { file: String, problem: String },
 
     /// The worker threads of a parallel strategy could not be started.
-    #[error("cannot start {threads} worker threads: {problem}")]
+    #[error(
+        "cannot start {threads} worker threads: {problem} (a limit on processes or threads, such as ulimit -u or a cgroup's pids.max, may be reached; try fewer --threads)"
+    )]
     Threads { threads: usize, problem: String },
 
     /// The running executable could not be found (`report` runs it again to

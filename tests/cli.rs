@@ -331,6 +331,65 @@ fn effective_uid() -> u32 {
         .unwrap()
 }
 
+/// A command that runs logbench as a user that limits apply to: as root (who
+/// reads any file and ignores RLIMIT_NPROC) it runs as `nobody`, from a copy
+/// in the world-readable `dir` (the build directory may not be reachable for
+/// that user). `wrapper` goes before the binary (`prlimit ...`).
+fn unprivileged(dir: &TempDir, wrapper: &[&str]) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut line: Vec<std::ffi::OsString> = Vec::new();
+    let exe = if effective_uid() == 0 {
+        let setpriv = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ];
+        line.extend(setpriv.map(Into::into));
+        let exe = dir.path().join("logbench");
+        std::fs::copy(env!("CARGO_BIN_EXE_logbench"), &exe).unwrap();
+        exe
+    } else {
+        PathBuf::from(env!("CARGO_BIN_EXE_logbench"))
+    };
+    line.extend(wrapper.iter().map(Into::into));
+    line.push(exe.into());
+    let mut command = Command::new(&line[0]);
+    command.args(&line[1..]);
+    command
+}
+
+#[test]
+fn worker_threads_that_cannot_start_are_named_not_the_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let text = data_gen::text(data_gen::Spec {
+        lines: 50_000,
+        ..Default::default()
+    });
+    for (name, bytes) in [
+        ("raw.log", text.clone()),
+        ("log.gz", common::gz(&text)),
+        ("log.bz2", common::bz2(&text)),
+    ] {
+        let path = write(&dir, name, &bytes);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // One process per user: no thread can start.
+        unprivileged(&dir, &["prlimit", "--nproc=1:1", "--"])
+            .args(["mean", "--threads", "4"])
+            .arg(&path)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty())
+            .stderr(
+                predicate::str::contains("cannot start 4 worker threads")
+                    .and(predicate::str::contains(name).not()),
+            );
+    }
+}
+
 #[test]
 fn an_unreadable_file_names_it_and_exits_1() {
     use std::os::unix::fs::PermissionsExt;
@@ -338,20 +397,7 @@ fn an_unreadable_file_names_it_and_exits_1() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = write(&dir, "secret.log", LOG);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
-    // Root reads any file, so as root the binary runs as `nobody` (from a copy
-    // in the world-readable temporary directory: the build directory may not
-    // be reachable for that user).
-    let mut command = if effective_uid() == 0 {
-        let exe = dir.path().join("logbench");
-        std::fs::copy(env!("CARGO_BIN_EXE_logbench"), &exe).unwrap();
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(exe);
-        command
-    } else {
-        logbench()
-    };
+    let mut command = unprivileged(&dir, &[]);
     command
         .arg("mean")
         .arg(&path)
