@@ -51,6 +51,9 @@ pub fn fold_lines(text: &[u8], wanted: grammar::Metric<'_>, answer: &mut Answer)
     run.flush_into(answer);
 }
 
+/// The most a buffer grows by at once for a line longer than it.
+const GROWTH_STEP: usize = 1 << 20;
+
 /// Read text to the end through a buffer of `buffer_size` bytes (`read` fills
 /// a slice and returns 0 only at the end, like [`crate::input::Decoder::fill`]), calling
 /// `fold` with runs of whole lines (each run ends with `\n`) and finally with
@@ -77,11 +80,17 @@ pub fn fold_stream_in(
     if buffer.len() < buffer_size.max(1) {
         buffer.resize(buffer_size.max(1), 0);
     }
+    // A line longer than the buffer grows it by at most this much a time: the
+    // Vec still doubles its capacity (so growth is amortised and, for large
+    // buffers, a `mremap` with no copy), but only the bytes about to be read
+    // are zeroed and touched, so memory is the line plus one step, not twice
+    // the line.
+    let step = buffer_size.max(GROWTH_STEP);
     let mut carried = 0; // bytes of an unfinished line at the front of `buffer`
     loop {
         if carried == buffer.len() {
             // One line is longer than the whole buffer: make room for more of it.
-            buffer.resize(buffer.len() * 2, 0);
+            buffer.resize(buffer.len() + buffer.len().min(step), 0);
         }
         let read = read(&mut buffer[carried..])?;
         if read == 0 {
