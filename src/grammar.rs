@@ -51,6 +51,13 @@ pub fn classify(line: &[u8]) -> Line<'_> {
 /// is not a record.
 #[inline]
 pub fn parse_record(line: &[u8]) -> Option<(&[u8], i64)> {
+    parse_fields(line).map(|(_, metric, value)| (metric, value))
+}
+
+/// Split a non-blank, `\r`-stripped line into epoch, metric and value, or
+/// `None` if it is not a record.
+#[inline]
+pub fn parse_fields(line: &[u8]) -> Option<(&[u8], &[u8], i64)> {
     let first = memchr::memchr(b',', line)?;
     let (epoch, rest) = (&line[..first], &line[first + 1..]);
     let second = memchr::memchr(b',', rest)?;
@@ -59,7 +66,21 @@ pub fn parse_record(line: &[u8]) -> Option<(&[u8], i64)> {
     if !is_epoch(epoch) || metric.is_empty() {
         return None;
     }
-    Some((metric, parse_value(value)?))
+    Some((epoch, metric, parse_value(value)?))
+}
+
+/// A record's EPOCH (ASCII digits) as a number, or `None` when it does not
+/// fit in 64 bits. Leading zeros are allowed and may be many.
+#[inline]
+pub fn epoch_value(epoch: &[u8]) -> Option<u64> {
+    let start = epoch.iter().position(|&b| b != b'0').unwrap_or(epoch.len());
+    let digits = &epoch[start..];
+    if digits.len() > 20 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        n.checked_mul(10)?.checked_add(u64::from(b.wrapping_sub(b'0')))
+    })
 }
 
 /// Validate the three fields a regex captured (split at the first two commas)

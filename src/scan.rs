@@ -58,11 +58,11 @@ const GROWTH_STEP: usize = 1 << 20;
 /// a slice and returns 0 only at the end, like [`crate::input::Decoder::fill`]), calling
 /// `fold` with runs of whole lines (each run ends with `\n`) and finally with
 /// the last line if it has no `\n`.
-pub fn fold_stream(
+pub fn fold_stream<A>(
     read: impl FnMut(&mut [u8]) -> Result<usize>,
     buffer_size: usize,
-    answer: &mut Answer,
-    fold: impl FnMut(&[u8], &mut Answer),
+    answer: &mut A,
+    fold: impl FnMut(&[u8], &mut A),
 ) -> Result<()> {
     fold_stream_in(&mut Vec::new(), read, buffer_size, answer, fold)
 }
@@ -70,12 +70,12 @@ pub fn fold_stream(
 /// [`fold_stream`] through `buffer`, grown to `buffer_size` bytes if it is
 /// shorter: a caller folding many short streams (`parallel`'s chunks) keeps
 /// one buffer instead of allocating and zeroing one per stream.
-pub fn fold_stream_in(
+pub fn fold_stream_in<A>(
     buffer: &mut Vec<u8>,
     mut read: impl FnMut(&mut [u8]) -> Result<usize>,
     buffer_size: usize,
-    answer: &mut Answer,
-    mut fold: impl FnMut(&[u8], &mut Answer),
+    answer: &mut A,
+    mut fold: impl FnMut(&[u8], &mut A),
 ) -> Result<()> {
     if buffer.len() < buffer_size.max(1) {
         buffer.resize(buffer_size.max(1), 0);
@@ -108,6 +108,60 @@ pub fn fold_stream_in(
             }
             None => carried = filled,
         }
+    }
+}
+
+/// A fold of whole lines into a mergeable result, for the drivers that cut
+/// the input into pieces and scan them on every core (`parallel`'s raw,
+/// stream and bzip2 paths, which `stats` runs too).
+///
+/// A worker folds consecutive pieces into one `Acc` (its scratch state),
+/// [`LineFold::finish`] turns that into a `Part`, and parts merge in input
+/// order, so line numbers stay right.
+pub trait LineFold: Sync {
+    type Acc: Send;
+    type Part: Send;
+    /// A fresh accumulator.
+    fn start(&self) -> Self::Acc;
+    /// Fold whole lines; the last may lack its `\n` only at the input's end.
+    fn fold(&self, text: &[u8], acc: &mut Self::Acc);
+    fn finish(&self, acc: Self::Acc) -> Self::Part;
+    /// Merge the part of the input that directly follows `earlier`.
+    fn merge(&self, earlier: Self::Part, later: Self::Part) -> Self::Part;
+
+    /// The part of no input.
+    fn empty(&self) -> Self::Part {
+        self.finish(self.start())
+    }
+
+    /// The part of one piece of text.
+    fn part(&self, text: &[u8]) -> Self::Part {
+        let mut acc = self.start();
+        self.fold(text, &mut acc);
+        self.finish(acc)
+    }
+}
+
+/// `mean`'s fold: the fast loop into an [`Answer`].
+impl LineFold for Checks {
+    type Acc = Answer;
+    type Part = Answer;
+
+    fn start(&self) -> Answer {
+        Answer::new()
+    }
+
+    #[inline]
+    fn fold(&self, text: &[u8], acc: &mut Answer) {
+        template::fold_lines(text, self, acc);
+    }
+
+    fn finish(&self, acc: Answer) -> Answer {
+        acc
+    }
+
+    fn merge(&self, earlier: Answer, later: Answer) -> Answer {
+        earlier.merge(later)
     }
 }
 

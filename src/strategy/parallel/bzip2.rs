@@ -4,11 +4,9 @@
 
 use std::fs::File;
 
-use crate::answer::Answer;
 use crate::error::Result;
-use crate::grammar;
 use crate::input::bzip2_parallel;
-use crate::scan::{self, Checks};
+use crate::scan::LineFold;
 
 /// Compressed bytes read ahead per window advance, in scan buffers (4 MiB at
 /// the default buffer size): enough blocks for every worker several times over.
@@ -18,88 +16,96 @@ pub(super) const READ_AHEAD_BUFFERS: usize = 16;
 /// is framed, and stitch the lines across blocks in order. `None` if the
 /// framing does not hold or a block fails (the caller then decodes the file
 /// as a stream, which gives the answer or the precise error).
-pub(super) fn scan_bzip2_blocks(
+pub(crate) fn scan_bzip2_blocks<F: LineFold>(
     file: &File,
     name: &str,
     pool: &rayon::ThreadPool,
     ahead: usize,
-    checks: &Checks,
-) -> Result<Option<Answer>> {
-    let mut stitch = Stitch::default();
+    fold: &F,
+) -> Result<Option<F::Part>> {
+    let mut stitch = Stitch {
+        whole: Some(fold.empty()),
+        carry: Vec::new(),
+    };
     let whole = bzip2_parallel::decode_blocks(
         file,
         name,
         pool,
         ahead,
-        |text| Piece::split(text, checks),
-        |piece| stitch.push(piece, checks.metric()),
+        |text| Piece::split(text, fold),
+        |piece| stitch.push(piece, fold),
     )?;
-    Ok(whole.then(|| stitch.finish(checks.metric())))
+    Ok(whole.then(|| stitch.finish(fold)))
 }
 
 /// What a block contributes: its whole lines already folded, and the partial
 /// lines at either end, which only the neighbouring blocks can complete.
-enum Piece {
+enum Piece<P> {
     /// No `\n` at all: the block is the middle of one long line.
     Inside(Vec<u8>),
     Lines {
         /// Text before the first `\n` (ends the line the previous block began).
         head: Vec<u8>,
         /// The lines wholly inside the block.
-        middle: Answer,
+        middle: P,
         /// Text after the last `\n` (begins a line the next block ends).
         tail: Vec<u8>,
     },
 }
 
-impl Piece {
-    fn split(text: &[u8], checks: &Checks) -> Piece {
+impl<P> Piece<P> {
+    fn split<F: LineFold<Part = P>>(text: &[u8], fold: &F) -> Piece<P> {
         let (Some(first), Some(last)) = (memchr::memchr(b'\n', text), memchr::memrchr(b'\n', text))
         else {
             return Piece::Inside(text.to_vec());
         };
-        let mut middle = Answer::new();
-        scan::template::fold_lines(&text[first + 1..last + 1], checks, &mut middle);
         Piece::Lines {
             head: text[..first].to_vec(),
-            middle,
+            middle: fold.part(&text[first + 1..last + 1]),
             tail: text[last + 1..].to_vec(),
         }
     }
 }
 
 /// The answer so far and the unfinished line that the next piece continues.
-#[derive(Default)]
-struct Stitch {
-    answer: Answer,
+struct Stitch<P> {
+    whole: Option<P>,
     carry: Vec<u8>,
 }
 
-impl Stitch {
-    fn push(&mut self, piece: Piece, metric: grammar::Metric<'_>) {
+impl<P> Stitch<P> {
+    fn push<F: LineFold<Part = P>>(&mut self, piece: Piece<P>, fold: &F) {
         match piece {
             Piece::Inside(text) => self.carry.extend_from_slice(&text),
             Piece::Lines { head, middle, tail } => {
                 self.carry.extend_from_slice(&head);
-                self.fold_carry(metric);
-                self.answer = self.answer.merge(middle);
+                // The line ends here: with its `\n`, so even an empty one
+                // counts as a line.
+                self.carry.push(b'\n');
+                self.fold_carry(fold);
+                self.add(middle, fold);
                 self.carry = tail;
             }
         }
     }
 
-    fn fold_carry(&mut self, metric: grammar::Metric<'_>) {
-        let mut one = Answer::new();
-        grammar::fold_line(&mut one, &self.carry, metric);
-        self.answer = self.answer.merge(one);
+    fn add<F: LineFold<Part = P>>(&mut self, part: P, fold: &F) {
+        let whole = self.whole.take().expect("never left empty");
+        self.whole = Some(fold.merge(whole, part));
+    }
+
+    /// Fold the carried line (complete now, or the input's last) as one line.
+    fn fold_carry<F: LineFold<Part = P>>(&mut self, fold: &F) {
+        let line = fold.part(&self.carry);
+        self.add(line, fold);
         self.carry.clear();
     }
 
     /// The answer, with the last line if the text did not end with `\n`.
-    fn finish(mut self, metric: grammar::Metric<'_>) -> Answer {
+    fn finish<F: LineFold<Part = P>>(mut self, fold: &F) -> P {
         if !self.carry.is_empty() {
-            self.fold_carry(metric);
+            self.fold_carry(fold);
         }
-        self.answer
+        self.whole.take().expect("never left empty")
     }
 }

@@ -4,31 +4,34 @@
 //! blocks already filled; at most `2 × threads` blocks exist at once, so
 //! memory stays flat whatever the input's size.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::mpsc;
 
-use crate::answer::Answer;
 use crate::error::Result;
 use crate::input::Decoder;
 use crate::input::pool::receive_helping;
-use crate::scan;
-use crate::scan::Checks;
+use crate::scan::LineFold;
 
 /// A stream (compressed, or not a regular file): decode on this thread, scan
-/// blocks of whole lines on the pool, merge in order.
-pub(super) fn scan_pipelined(
+/// blocks of whole lines on the pool, merge in order as the parts come back.
+pub(crate) fn scan_pipelined<F: LineFold>(
     mut decoder: Decoder,
     pool: &rayon::ThreadPool,
     block: usize,
-    checks: &Checks,
-) -> Result<Answer> {
+    fold: &F,
+) -> Result<F::Part> {
     let workers = pool.current_num_threads();
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
     for _ in 0..2 * workers {
         free_tx.send(Vec::new()).expect("the receiver is alive");
     }
-    let parts = Mutex::new(Vec::new());
-    let parts_ref = &parts;
+    let merged = Mutex::new(InOrder {
+        next: 0,
+        whole: Some(fold.empty()),
+        waiting: BTreeMap::new(),
+    });
+    let merged_ref = &merged;
     let mut blocks = LineBlocks::new(block);
     // `move`: the decoding closure runs on a pool thread and owns the receiver.
     pool.scope(move |scope| -> Result<()> {
@@ -37,24 +40,39 @@ pub(super) fn scan_pipelined(
             if !blocks.fill(&mut decoder, &mut buffer)? {
                 return Ok(());
             }
-            let (parts, free_tx) = (parts_ref, free_tx.clone());
+            let free_tx = free_tx.clone();
             scope.spawn(move |_| {
-                let mut answer = Answer::new();
-                scan::template::fold_lines(&buffer, checks, &mut answer);
-                parts
+                let part = fold.part(&buffer);
+                let _ = free_tx.send(buffer); // the pipeline may already be done
+                merged_ref
                     .lock()
                     .expect("no scan panics")
-                    .push((sequence, answer));
-                let _ = free_tx.send(buffer); // the pipeline may already be done
+                    .arrive(sequence, part, fold);
             });
         }
         unreachable!("the sequence is unbounded")
     })?;
-    let mut parts = parts.into_inner().expect("no scan panics");
-    parts.sort_unstable_by_key(|&(sequence, _)| sequence);
-    Ok(parts
-        .into_iter()
-        .fold(Answer::new(), |whole, (_, part)| whole.merge(part)))
+    let merged = merged.into_inner().expect("no scan panics");
+    debug_assert!(merged.waiting.is_empty(), "every block merged");
+    Ok(merged.whole.expect("the merge never leaves it empty"))
+}
+
+/// Parts merged in block order: at most the blocks in flight wait here.
+struct InOrder<P> {
+    next: u64,
+    whole: Option<P>,
+    waiting: BTreeMap<u64, P>,
+}
+
+impl<P> InOrder<P> {
+    fn arrive<F: LineFold<Part = P>>(&mut self, sequence: u64, part: P, fold: &F) {
+        self.waiting.insert(sequence, part);
+        while let Some(part) = self.waiting.remove(&self.next) {
+            let whole = self.whole.take().expect("the merge never leaves it empty");
+            self.whole = Some(fold.merge(whole, part));
+            self.next += 1;
+        }
+    }
 }
 
 /// Cuts decoded text into blocks of whole lines (the last may lack its `\n`).
