@@ -57,6 +57,13 @@ pub enum Error {
         malformed: u64,
     },
 
+    /// `stats` found no record in any group (empty input, or nothing passed
+    /// the filters).
+    #[error(
+        "no record found in {files} files ({malformed} malformed lines); check --metric, --since and --until"
+    )]
+    NoStatsRecords { files: u64, malformed: u64 },
+
     /// A command run by `measure` could not be started, waited for, or failed.
     #[error("command `{command}`: {problem}")]
     Command { command: String, problem: String },

@@ -79,7 +79,8 @@ pub fn epoch_value(epoch: &[u8]) -> Option<u64> {
         return None;
     }
     digits.iter().try_fold(0u64, |n, &b| {
-        n.checked_mul(10)?.checked_add(u64::from(b.wrapping_sub(b'0')))
+        n.checked_mul(10)?
+            .checked_add(u64::from(b.wrapping_sub(b'0')))
     })
 }
 

@@ -17,6 +17,8 @@
 //!   [`scan::simd`].
 //! - [`strategy`]: the rungs of the optimisation ladder, one per file, all with
 //!   the same signature, listed in a registry; the floor beside them.
+//! - [`stats`]: every metric at once (count, sum, min, max, mean, exact
+//!   quantiles, windows) in mergeable states, on `parallel`'s drivers.
 //! - [`answer`]: what a scan folds lines into (count, exact sum, min, max,
 //!   malformed), with the mean and a merge for partial results.
 //! - [`tools`]: the case study's tools: a stage probe with a cProfile-style
@@ -30,6 +32,7 @@ pub mod error;
 pub mod grammar;
 pub mod input;
 pub mod scan;
+pub mod stats;
 pub mod strategy;
 pub mod tools;
 

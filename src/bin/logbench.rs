@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use logbench::stats;
 use logbench::strategy::{self, DEFAULT_METRIC};
 use logbench::{Answer, Error, Input, Query, STRATEGIES, Strategy};
 use serde::Serialize;
@@ -45,6 +46,9 @@ struct Cli {
 enum Command {
     /// Print the mean of a metric in each FILE (raw, gzip or bzip2, recognised by content).
     Mean(MeanArgs),
+    /// Count, exact sum, min, max, mean and exact quantiles of every metric
+    /// (or those asked for), per time window if asked, over all FILEs as one log.
+    Stats(StatsArgs),
     /// List the strategies, in ladder order: name, then what it changes.
     Strategies,
     /// Run a command several times; print min/Q1/median/Q3/max of wall, user,
@@ -132,6 +136,47 @@ struct MeanArgs {
     json: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct StatsArgs {
+    /// Log files, read as one log; `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Only this metric, byte for byte (repeat for several); one with no
+    /// record is reported with count 0 [default: every metric seen].
+    #[arg(long = "metric")]
+    metrics: Vec<OsString>,
+    /// Group by time windows of this width: 3600, 90s, 5m, 1h, 1d.
+    #[arg(long, value_parser = stats::plan::parse_width)]
+    every: Option<u64>,
+    /// Keep records with EPOCH >= T (epoch seconds, RFC 3339, or a date).
+    #[arg(long, value_name = "T", value_parser = stats::plan::parse_time)]
+    since: Option<i128>,
+    /// Keep records with EPOCH < T.
+    #[arg(long, value_name = "T", value_parser = stats::plan::parse_time)]
+    until: Option<i128>,
+    /// Quantiles to report, nearest rank, exact [default: 0.5,0.9,0.99].
+    #[arg(long, value_delimiter = ',', value_parser = stats::Quantile::parse)]
+    quantiles: Option<Vec<stats::Quantile>>,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Stop with an error at the first malformed line, naming its file and line.
+    #[arg(long)]
+    strict: bool,
+    /// Answer from the files that can be read, listing those left out (exit 1 still).
+    #[arg(long)]
+    keep_going: bool,
+    /// One JSON document instead of text.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// CSV: a header row and one row per group.
+    #[arg(long)]
+    csv: bool,
+    /// Which engine: naive (a map of Vecs, sorted at the end) or fast.
+    #[arg(long, default_value = "fast", value_parser = ["naive", "fast"])]
+    engine: String,
+}
+
 fn main() -> ExitCode {
     // `logbench mean big.log | head -1`: when the reader goes away, end the
     // process the way every Unix filter does (SIGPIPE), instead of the Rust
@@ -146,6 +191,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Mean(args) => mean(&args),
+        Command::Stats(args) => stats_command(&args),
         Command::Measure(args) => measure(&args),
         Command::Profile(args) => {
             let result = strategy::find(&args.strategy).and_then(|s| {
@@ -257,6 +303,52 @@ fn mean(args: &MeanArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn stats_command(args: &StatsArgs) -> ExitCode {
+    let mut query = stats::StatsQuery {
+        metrics: args.metrics.iter().map(|m| m.clone().into_vec()).collect(),
+        every: args.every,
+        since: args.since,
+        until: args.until,
+        strict: args.strict,
+        keep_going: args.keep_going,
+        ..Default::default()
+    };
+    if let Some(quantiles) = &args.quantiles {
+        query.quantiles = quantiles.clone();
+    }
+    if let Some(threads) = args.threads {
+        query = query.with_threads(threads as usize);
+    }
+    let engine = stats::Engine::find(&args.engine).expect("clap checked the name");
+    let started = Instant::now();
+    let report = stats::summarise_files(&args.files, &query, engine).and_then(|outcome| {
+        let seconds = started.elapsed().as_secs_f64();
+        stats::Report::new(&outcome.summary, &query, &outcome.skipped, seconds)
+    });
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("logbench: {e}");
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    if args.json {
+        outln!("{}", report.to_json());
+    } else if args.csv {
+        out!("{}", report.to_csv());
+    } else {
+        out!("{}", report.to_text());
+    }
+    for (file, why) in &report.skipped {
+        eprintln!("logbench: skipped {file}: {why}");
+    }
+    if report.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -49,7 +49,10 @@ pub(crate) fn scan_raw_file<F: LineFold>(
             },
         )
         .map(|folded| folded.map(|(acc, _)| fold.finish(acc)))
-        .try_reduce(|| fold.empty(), |earlier, later| Ok(fold.merge(earlier, later)))?;
+        .try_reduce(
+            || fold.empty(),
+            |earlier, later| Ok(fold.merge(earlier, later)),
+        )?;
     // Usually there is nothing left: one byte's read says so, and spares a
     // stream buffer.
     if read_from(file, name, len)(&mut [0u8; 1])? == 0 {

@@ -1,0 +1,133 @@
+//! `logbench stats`: every metric's count, exact sum, min, max, mean and
+//! exact quantiles, per time window if asked, in one pass. The contract is
+//! `STATS.md` in the project's shared folder.
+//!
+//! The answer is a [`Summary`]: one mergeable [`GroupState`] per (window,
+//! metric) and the run-wide counts. Merging is associative and commutative,
+//! so files, byte ranges, bzip2 blocks and threads are each summarised apart
+//! and merged, and the answer does not depend on how the input was cut. The
+//! fast engine ([`engine`]) runs on `parallel`'s drivers; [`naive`] is the
+//! group-by a first version would write, kept as the ladder's first rung.
+
+mod engine;
+pub mod naive;
+pub mod output;
+pub mod plan;
+mod sketch;
+mod state;
+mod summary;
+
+use std::path::Path;
+
+pub use engine::Tally;
+pub use output::Report;
+pub use plan::{Quantile, StatsQuery};
+pub use state::{EXACT_DISTINCT, GroupState};
+pub use summary::{GroupKey, Summary};
+
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::scan::LineFold;
+use crate::strategy::parallel;
+
+/// The fast engine's fold, for `parallel`'s drivers.
+pub struct StatsFold<'q> {
+    pub query: &'q StatsQuery,
+}
+
+impl<'q> LineFold for StatsFold<'q> {
+    type Acc = Tally<'q>;
+    type Part = Summary;
+
+    fn start(&self) -> Tally<'q> {
+        Tally::new(self.query)
+    }
+
+    #[inline]
+    fn fold(&self, text: &[u8], acc: &mut Tally<'q>) {
+        acc.fold_lines(text);
+    }
+
+    fn finish(&self, acc: Tally<'q>) -> Summary {
+        acc.into_summary()
+    }
+
+    fn merge(&self, mut earlier: Summary, later: Summary) -> Summary {
+        earlier.merge(later);
+        earlier
+    }
+}
+
+/// Which engine answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// A map from metric to a `Vec` of every value, sorted at the end.
+    Naive,
+    /// One pass into mergeable states, on `--threads` workers.
+    Fast,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Naive, Engine::Fast];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Naive => "naive",
+            Engine::Fast => "fast",
+        }
+    }
+
+    pub fn find(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Summarise one input (its `files` is 1), applying `--strict`.
+pub fn summarise_input(
+    input: Input,
+    query: &StatsQuery,
+    engine: Engine,
+    pool: &rayon::ThreadPool,
+) -> Result<Summary> {
+    let file = input.name().to_owned();
+    let mut summary = match engine {
+        Engine::Naive => naive::summarise(input, query)?,
+        Engine::Fast => parallel::scan_input(input, pool, query.buffer_size, &StatsFold { query })?,
+    };
+    if let (true, Some(line)) = (query.strict, summary.first_malformed) {
+        return Err(Error::Malformed { file, line });
+    }
+    summary.files = 1;
+    Ok(summary)
+}
+
+/// What a run over several files gives: the merged summary, and the files
+/// left out under `--keep-going` with why.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub skipped: Vec<(String, Error)>,
+}
+
+/// Summarise every file as one log. Without `--keep-going` the first file
+/// that cannot be read to its end is the error; with it, such files are
+/// listed in [`Outcome::skipped`].
+pub fn summarise_files<P: AsRef<Path>>(
+    paths: &[P],
+    query: &StatsQuery,
+    engine: Engine,
+) -> Result<Outcome> {
+    let pool = parallel::pool(query.threads)?;
+    let mut outcome = Outcome::default();
+    for path in paths {
+        let path = path.as_ref();
+        match Input::open(path).and_then(|input| summarise_input(input, query, engine, &pool)) {
+            Ok(summary) => outcome.summary.merge(summary),
+            Err(e) if query.keep_going && !matches!(e, Error::Threads { .. }) => {
+                outcome.skipped.push((path.display().to_string(), e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
+}

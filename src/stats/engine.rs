@@ -1,0 +1,313 @@
+//! The fast engine: one pass over whole lines, every metric at once.
+//!
+//! Each line is read front to back once. The epoch's digits are summed as
+//! they go by, the metric is looked up in a small table of the metrics seen
+//! so far by comparing its bytes in place (as the fastest One Billion Row
+//! Challenge entries do, with no general hash per line), and the value is
+//! parsed up to the line's end, which is thereby found too. Anything unusual
+//! (a long epoch, a new metric, a long value, a malformed line) takes the
+//! general path through [`crate::grammar`], the spec every fast path is
+//! tested against.
+
+use std::collections::HashMap;
+
+use memchr::memchr;
+
+use super::plan::StatsQuery;
+use super::state::GroupState;
+use super::summary::Summary;
+use crate::grammar;
+
+/// Metrics compared in place before falling back to the hash map.
+const IN_PLACE: usize = 8;
+/// No group yet.
+const NONE: u32 = u32::MAX;
+
+/// Metrics seen so far, by id. With `--metric`, the table holds only the
+/// metrics asked for and one id for every other metric, so a log of
+/// millions of distinct metrics costs no memory when they are not asked for.
+#[derive(Default)]
+struct MetricTable {
+    /// The first few metrics, compared in place: (bytes, id).
+    in_place: Vec<(Box<[u8]>, u32)>,
+    ids: HashMap<Box<[u8]>, u32>,
+    names: Vec<Box<[u8]>>,
+    /// With `--metric`: the id of every metric not asked for.
+    other: Option<u32>,
+}
+
+/// A scan's state while it folds lines: the groups so far, by metric id, and
+/// the run-wide counts. [`Tally::into_summary`] names the groups by bytes.
+pub struct Tally<'q> {
+    query: &'q StatsQuery,
+    needs_epoch: bool,
+    windowed: bool,
+    table: MetricTable,
+    /// Per metric id: asked for or not.
+    wanted: Vec<bool>,
+    /// Per metric id: the window and group last used.
+    recent: Vec<(u64, u32)>,
+    groups: Vec<GroupState>,
+    /// Per group: (window, metric id).
+    keys: Vec<(u64, u32)>,
+    by_window: HashMap<(u64, u32), u32>,
+    records: u64,
+    malformed: u64,
+    out_of_range: u64,
+    lines: u64,
+    first_malformed: Option<u64>,
+}
+
+impl<'q> Tally<'q> {
+    pub fn new(query: &'q StatsQuery) -> Tally<'q> {
+        let mut table = MetricTable::default();
+        if !query.metrics.is_empty() {
+            // A metric with `,` or `\n` can match no record: leave it out, or
+            // the in-place compare would match a line with too many fields.
+            for metric in query
+                .metrics
+                .iter()
+                .filter(|m| grammar::metric_can_match(m))
+            {
+                table.find_or_add(metric);
+            }
+            let other = table.names.len() as u32;
+            table.names.push(Box::default());
+            table.other = Some(other);
+        }
+        Tally {
+            query,
+            needs_epoch: query.needs_epoch(),
+            windowed: query.every.is_some(),
+            table,
+            wanted: Vec::new(),
+            recent: Vec::new(),
+            groups: Vec::new(),
+            keys: Vec::new(),
+            by_window: HashMap::new(),
+            records: 0,
+            malformed: 0,
+            out_of_range: 0,
+            lines: 0,
+            first_malformed: None,
+        }
+    }
+
+    /// Fold whole lines (each ends with `\n`, except possibly the last piece
+    /// of the input).
+    #[inline]
+    pub fn fold_lines(&mut self, text: &[u8]) {
+        let mut at = 0;
+        while at < text.len() {
+            let rest = &text[at..];
+            if let Some(length) = self.fast_line(rest) {
+                at += length;
+                continue;
+            }
+            let end = memchr(b'\n', rest).unwrap_or(rest.len());
+            self.general_line(&rest[..end]);
+            at += end + 1;
+        }
+    }
+
+    /// A well-formed record with an epoch of at most 19 digits, a metric
+    /// already in the in-place table (or new and found), and a value of at
+    /// most 18 digits, folded; its length with the `\n`. `None`: the general
+    /// path decides, and nothing was counted.
+    #[inline(always)]
+    fn fast_line(&mut self, rest: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        let mut epoch = 0u64;
+        while let Some(&byte) = rest.get(i) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            epoch = epoch.wrapping_mul(10).wrapping_add(u64::from(digit));
+            i += 1;
+        }
+        // 19 digits always fit in a u64; longer epochs go the general way.
+        if i == 0 || i > 19 || rest.get(i) != Some(&b',') {
+            return None;
+        }
+        let (id, metric_len) = self.table.find(&rest[i + 1..])?;
+        let mut j = i + 1 + metric_len + 1;
+        let negative = rest.get(j) == Some(&b'-');
+        if negative || rest.get(j) == Some(&b'+') {
+            j += 1;
+        }
+        let digits_start = j;
+        let mut value = 0i64;
+        while let Some(&byte) = rest.get(j) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            value = value.wrapping_mul(10).wrapping_add(i64::from(digit));
+            j += 1;
+        }
+        // 18 digits always fit in an i64, either sign.
+        if j == digits_start || j - digits_start > 18 {
+            return None;
+        }
+        let length = match rest.get(j) {
+            Some(b'\n') => j + 1,
+            None => j,
+            Some(b'\r') if rest.get(j + 1) == Some(&b'\n') => j + 2,
+            Some(b'\r') if j + 1 == rest.len() => j + 1,
+            _ => return None,
+        };
+        let value = if negative { -value } else { value };
+        self.lines += 1;
+        self.add_id(id, Some(epoch), value);
+        Some(length)
+    }
+
+    /// Any line, judged by the spec.
+    #[cold]
+    fn general_line(&mut self, line: &[u8]) {
+        self.lines += 1;
+        let line = grammar::strip_cr(line);
+        if line.is_empty() {
+            return;
+        }
+        match grammar::parse_fields(line) {
+            Some((epoch, metric, value)) => {
+                let id = self.table.find_or_add(metric);
+                self.add_id(id, grammar::epoch_value(epoch), value);
+            }
+            None => {
+                self.malformed += 1;
+                self.first_malformed.get_or_insert(self.lines);
+            }
+        }
+    }
+
+    /// Fold a record of metric `id` (`epoch` `None` when it does not fit in 64 bits).
+    #[inline(always)]
+    fn add_id(&mut self, id: u32, epoch: Option<u64>, value: i64) {
+        self.records += 1;
+        let id = id as usize;
+        if id >= self.wanted.len() {
+            self.learn(id);
+        }
+        let mut window = 0;
+        if self.needs_epoch {
+            let Some(epoch) = epoch else {
+                self.out_of_range += 1;
+                return;
+            };
+            if !self.query.in_range(epoch) {
+                return;
+            }
+            window = self.query.window(epoch);
+        }
+        if !self.wanted[id] {
+            return;
+        }
+        let (last_window, group) = self.recent[id];
+        let group = if last_window == window && group != NONE {
+            group
+        } else {
+            self.group_for(id, window)
+        };
+        self.groups[group as usize].add(value);
+    }
+
+    /// A new metric id: is it asked for?
+    #[cold]
+    fn learn(&mut self, id: usize) {
+        while self.wanted.len() <= id {
+            // Every metric but the "other" id is one asked for (or all are).
+            let wanted = self.table.other != Some(self.wanted.len() as u32);
+            self.wanted.push(wanted);
+            self.recent.push((0, NONE));
+        }
+    }
+
+    #[cold]
+    fn group_for(&mut self, id: usize, window: u64) -> u32 {
+        let key = (window, id as u32);
+        let next = self.groups.len() as u32;
+        let group = if self.windowed {
+            *self.by_window.entry(key).or_insert(next)
+        } else {
+            next
+        };
+        if group == next {
+            self.groups.push(GroupState::default());
+            self.keys.push(key);
+        }
+        self.recent[id] = (window, group);
+        group
+    }
+
+    /// The groups named by their bytes, and the counts.
+    pub fn into_summary(self) -> Summary {
+        let names = self.table.names;
+        let windowed = self.windowed;
+        let groups = self
+            .keys
+            .into_iter()
+            .zip(self.groups)
+            .map(|((window, id), state)| {
+                (
+                    (windowed.then_some(window), names[id as usize].to_vec()),
+                    state,
+                )
+            })
+            .collect();
+        Summary {
+            groups,
+            records: self.records,
+            malformed: self.malformed,
+            out_of_range: self.out_of_range,
+            lines: self.lines,
+            first_malformed: self.first_malformed,
+            files: 0,
+        }
+    }
+}
+
+impl MetricTable {
+    /// The metric at the start of `rest` (up to its `,`): its id and length.
+    /// `None` if the line has no `,` after it (the general path decides).
+    #[inline(always)]
+    fn find(&mut self, rest: &[u8]) -> Option<(u32, usize)> {
+        for (name, id) in &self.in_place {
+            let n = name.len();
+            if rest.get(n) == Some(&b',') && rest.starts_with(name) {
+                return Some((*id, n));
+            }
+        }
+        self.find_slow(rest)
+    }
+
+    #[cold]
+    fn find_slow(&mut self, rest: &[u8]) -> Option<(u32, usize)> {
+        let end = memchr::memchr2(b',', b'\n', rest)?;
+        if rest[end] != b',' || end == 0 {
+            return None;
+        }
+        Some((self.find_or_add(&rest[..end]), end))
+    }
+
+    fn find_or_add(&mut self, metric: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(metric) {
+            return id;
+        }
+        if let Some(other) = self.other {
+            if self.in_place.len() < IN_PLACE {
+                self.in_place.push((metric.into(), other));
+            }
+            return other;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(metric.into());
+        self.ids.insert(metric.into(), id);
+        if self.in_place.len() < IN_PLACE {
+            self.in_place.push((metric.into(), id));
+        }
+        id
+    }
+}

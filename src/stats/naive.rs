@@ -1,0 +1,77 @@
+//! The group-by a first version would write: every line read into an owned
+//! buffer, split with the spec's grammar, each value pushed onto a `Vec` in a
+//! map keyed by metric (and window), and every `Vec` sorted at the end for
+//! its quantiles. The keys are the metric's bytes, not a `String`: a lossy
+//! conversion would merge distinct non-UTF-8 metrics.
+//!
+//! It is the `stats` ladder's first rung: memory grows with the values and
+//! the time goes to allocation, hashing and sorting. Same answer as the fast
+//! engine on every input, which the tests check.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use super::plan::StatsQuery;
+use super::state::GroupState;
+use super::summary::Summary;
+use crate::error::Result;
+use crate::grammar::{self, Line};
+use crate::input::Input;
+
+pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
+    let mut decoder = std::io::BufReader::new(input.into_decoder());
+    let mut values: HashMap<(Option<u64>, Vec<u8>), Vec<i64>> = HashMap::new();
+    let mut summary = Summary::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = decoder
+            .read_until(b'\n', &mut line)
+            .map_err(|e| decoder.get_ref().error(e))?;
+        if read == 0 {
+            break;
+        }
+        summary.lines += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let Some(text) = (match grammar::classify(text) {
+            Line::Blank => None,
+            Line::Malformed => {
+                summary.malformed += 1;
+                summary.first_malformed.get_or_insert(summary.lines);
+                None
+            }
+            Line::Record { .. } => Some(grammar::strip_cr(text)),
+        }) else {
+            continue;
+        };
+        let (epoch, metric, value) = grammar::parse_fields(text).expect("classified as a record");
+        summary.records += 1;
+        let mut window = None;
+        if query.needs_epoch() {
+            let Some(epoch) = grammar::epoch_value(epoch) else {
+                summary.out_of_range += 1;
+                continue;
+            };
+            if !query.in_range(epoch) {
+                continue;
+            }
+            window = query.every.map(|_| query.window(epoch));
+        }
+        if !query.metrics.is_empty() && !query.metrics.iter().any(|m| m == metric) {
+            continue;
+        }
+        values
+            .entry((window, metric.to_vec()))
+            .or_default()
+            .push(value);
+    }
+    for (key, mut list) in values {
+        list.sort_unstable();
+        let mut state = GroupState::default();
+        for value in list {
+            state.add(value);
+        }
+        summary.groups.insert(key, state);
+    }
+    Ok(summary)
+}
