@@ -3,13 +3,15 @@
 //!   or loop; it answers or errors cleanly;
 //! - a real bzip2 / gzip file of the fuzzed text, intact and with one bit
 //!   flipped, gets the same answer (or an error from all) from the serial
-//!   decoder and from `parallel` on a file (the block framing) and a stream.
+//!   decoder and from `parallel` on a file (the block framing) and a stream;
+//! - our gzip member reader gives the text flate2's reader gives, or an error
+//!   where it errors (the inputs are far below flate2's 64 KiB header limit).
 #![no_main]
 
 #[path = "common.rs"]
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use common::{file_input, run};
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +35,21 @@ fuzz_target!(|data: &[u8]| {
         let bytes = [magic, data].concat();
         let _ = run("swar", Input::from_bytes("fuzz", bytes.clone()), &query);
         let _ = run("parallel", file_input(&bytes), &query);
+    }
+    let gzip = [&b"\x1f\x8b\x08"[..], data].concat();
+    let mut ours = Vec::new();
+    let ours = Input::from_bytes("fuzz", gzip.clone())
+        .into_decoder()
+        .read_to_end(&mut ours)
+        .map(|_| ours);
+    let mut theirs = Vec::new();
+    let theirs = flate2::read::MultiGzDecoder::new(&gzip[..])
+        .read_to_end(&mut theirs)
+        .map(|_| theirs);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "gzip text differs"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("gzip: ours {ours:?}, flate2 {theirs:?}"),
     }
     let Some((&flip, text)) = data.split_first() else {
         return;
