@@ -20,6 +20,18 @@ use crate::grammar;
 
 /// Metrics compared in place before falling back to the hash map.
 const IN_PLACE: usize = 8;
+/// The bytes from a line's start that the windowed fast path reads: enough
+/// for a 19-digit epoch, a 15-byte metric and an 18-digit value with `\r\n`.
+const LINE_WINDOW: usize = 64;
+
+/// A metric of at most 15 bytes and its comma as one 16-byte word, compared
+/// with the bytes after the epoch's comma in one masked compare.
+struct Packed {
+    pattern: u128,
+    mask: u128,
+    len: usize,
+    id: u32,
+}
 /// No group yet.
 const NONE: u32 = u32::MAX;
 
@@ -30,6 +42,8 @@ const NONE: u32 = u32::MAX;
 struct MetricTable {
     /// The first few metrics, compared in place: (bytes, id).
     in_place: Vec<(Box<[u8]>, u32)>,
+    /// Those of them short enough to compare as one word.
+    packed: Vec<Packed>,
     ids: HashMap<Box<[u8]>, u32>,
     names: Vec<Box<[u8]>>,
     /// With `--metric`: the id of every metric not asked for.
@@ -100,7 +114,11 @@ impl<'q> Tally<'q> {
         let mut at = 0;
         while at < text.len() {
             let rest = &text[at..];
-            if let Some(length) = self.fast_line(rest) {
+            let fast = match rest.first_chunk::<LINE_WINDOW>() {
+                Some(window) => self.fast_line_in(window),
+                None => self.fast_line(rest),
+            };
+            if let Some(length) = fast {
                 at += length;
                 continue;
             }
@@ -116,16 +134,7 @@ impl<'q> Tally<'q> {
     /// path decides, and nothing was counted.
     #[inline(always)]
     fn fast_line(&mut self, rest: &[u8]) -> Option<usize> {
-        let mut i = 0;
-        let mut epoch = 0u64;
-        while let Some(&byte) = rest.get(i) {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                break;
-            }
-            epoch = epoch.wrapping_mul(10).wrapping_add(u64::from(digit));
-            i += 1;
-        }
+        let (epoch, i) = leading_digits(rest, 20);
         // 19 digits always fit in a u64; longer epochs go the general way.
         if i == 0 || i > 19 || rest.get(i) != Some(&b',') {
             return None;
@@ -136,25 +145,57 @@ impl<'q> Tally<'q> {
         if negative || rest.get(j) == Some(&b'+') {
             j += 1;
         }
-        let digits_start = j;
-        let mut value = 0i64;
-        while let Some(&byte) = rest.get(j) {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                break;
-            }
-            value = value.wrapping_mul(10).wrapping_add(i64::from(digit));
-            j += 1;
-        }
+        let (value, digits) = leading_digits(&rest[j.min(rest.len())..], 19);
         // 18 digits always fit in an i64, either sign.
-        if j == digits_start || j - digits_start > 18 {
+        if digits == 0 || digits > 18 {
             return None;
         }
+        let (value, j) = (value as i64, j + digits);
         let length = match rest.get(j) {
             Some(b'\n') => j + 1,
             None => j,
             Some(b'\r') if rest.get(j + 1) == Some(&b'\n') => j + 2,
             Some(b'\r') if j + 1 == rest.len() => j + 1,
+            _ => return None,
+        };
+        let value = if negative { -value } else { value };
+        self.lines += 1;
+        self.add_id(id, Some(epoch), value);
+        Some(length)
+    }
+
+    /// [`Tally::fast_line`] on a line with at least [`LINE_WINDOW`] bytes
+    /// from its start in the buffer: no bounds checks, and the metric
+    /// compared as one word.
+    #[inline(always)]
+    fn fast_line_in(&mut self, w: &[u8; LINE_WINDOW]) -> Option<usize> {
+        let (epoch, i) = leading_digits(w, 20);
+        if i == 0 || i > 19 || w[i] != b',' {
+            return None;
+        }
+        let at = i + 1;
+        let word = u128::from_le_bytes(*w[at..].first_chunk::<16>().expect("at <= 21"));
+        let (id, metric_len) = match self.table.find_packed(word) {
+            Some(found) => found,
+            None => self.table.find(&w[at..])?,
+        };
+        let mut j = at + metric_len + 1;
+        // Room for a sign, 18 digits and `\r\n` inside the window.
+        if j + 21 > LINE_WINDOW {
+            return None;
+        }
+        let negative = w[j] == b'-';
+        if negative || w[j] == b'+' {
+            j += 1;
+        }
+        let (value, digits) = leading_digits(&w[j..], 19);
+        if digits == 0 || digits > 18 {
+            return None;
+        }
+        let (value, j) = (value as i64, j + digits);
+        let length = match w[j] {
+            b'\n' => j + 1,
+            b'\r' if w[j + 1] == b'\n' => j + 2,
             _ => return None,
         };
         let value = if negative { -value } else { value };
@@ -269,6 +310,21 @@ impl<'q> Tally<'q> {
     }
 }
 
+/// The ASCII digits that start `bytes`, at most `limit` of them: their value
+/// (wrapping past 64 bits, which callers rule out by the count) and count.
+#[inline(always)]
+fn leading_digits(bytes: &[u8], limit: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    for (count, &byte) in bytes.iter().take(limit).enumerate() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return (value, count);
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+    }
+    (value, limit.min(bytes.len()))
+}
+
 impl MetricTable {
     /// The metric at the start of `rest` (up to its `,`): its id and length.
     /// `None` if the line has no `,` after it (the general path decides).
@@ -281,6 +337,34 @@ impl MetricTable {
             }
         }
         self.find_slow(rest)
+    }
+
+    /// The in-place metric whose bytes and comma start `word`, if any.
+    #[inline(always)]
+    fn find_packed(&self, word: u128) -> Option<(u32, usize)> {
+        self.packed
+            .iter()
+            .find(|p| word & p.mask == p.pattern)
+            .map(|p| (p.id, p.len))
+    }
+
+    fn remember(&mut self, metric: &[u8], id: u32) {
+        if self.in_place.len() >= IN_PLACE {
+            return;
+        }
+        self.in_place.push((metric.into(), id));
+        if metric.len() < 16 {
+            let mut bytes = [0u8; 16];
+            bytes[..metric.len()].copy_from_slice(metric);
+            bytes[metric.len()] = b',';
+            let len = metric.len();
+            self.packed.push(Packed {
+                pattern: u128::from_le_bytes(bytes),
+                mask: u128::MAX >> (8 * (15 - len)),
+                len,
+                id,
+            });
+        }
     }
 
     #[cold]
@@ -297,17 +381,13 @@ impl MetricTable {
             return id;
         }
         if let Some(other) = self.other {
-            if self.in_place.len() < IN_PLACE {
-                self.in_place.push((metric.into(), other));
-            }
+            self.remember(metric, other);
             return other;
         }
         let id = self.names.len() as u32;
         self.names.push(metric.into());
         self.ids.insert(metric.into(), id);
-        if self.in_place.len() < IN_PLACE {
-            self.in_place.push((metric.into(), id));
-        }
+        self.remember(metric, id);
         id
     }
 }
