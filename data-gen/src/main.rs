@@ -83,19 +83,6 @@ const TERMINATING: [(i32, &str); 9] = [
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.lines > 0 && args.start_epoch.checked_add(args.lines - 1).is_none() {
-        Args::command()
-            .error(
-                clap::error::ErrorKind::ValueValidation,
-                format!(
-                    "--start-epoch {} with --lines {}: the last epoch would be past {}",
-                    args.start_epoch,
-                    args.lines,
-                    u64::MAX
-                ),
-            )
-            .exit();
-    }
     let cancel = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicUsize::new(0));
     for (number, _) in TERMINATING {
@@ -117,6 +104,11 @@ fn main() -> ExitCode {
             // The shell's convention for death by a signal: 128 + its number.
             ExitCode::from(128u8.wrapping_add(number as u8))
         }
+        // Checked before anything is written: report it as clap reports
+        // any other bad flag.
+        Err(e @ data_gen::Error::EpochOverflow { .. }) => Args::command()
+            .error(clap::error::ErrorKind::ValueValidation, e)
+            .exit(),
         Err(e) => {
             eprintln!("gen-log: {e}");
             ExitCode::from(e.exit_code())
