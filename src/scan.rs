@@ -126,8 +126,8 @@ pub trait LineFold: Sync {
     /// Fold whole lines; the last may lack its `\n` only at the input's end.
     fn fold(&self, text: &[u8], acc: &mut Self::Acc);
     fn finish(&self, acc: Self::Acc) -> Self::Part;
-    /// Merge the part of the input that directly follows `earlier`.
-    fn merge(&self, earlier: Self::Part, later: Self::Part) -> Self::Part;
+    /// Merge into `earlier` the part of the input that directly follows it.
+    fn merge(&self, earlier: &mut Self::Part, later: Self::Part);
 
     /// The part of no input.
     fn empty(&self) -> Self::Part {
@@ -160,8 +160,8 @@ impl LineFold for Checks {
         acc
     }
 
-    fn merge(&self, earlier: Answer, later: Answer) -> Answer {
-        earlier.merge(later)
+    fn merge(&self, earlier: &mut Answer, later: Answer) {
+        *earlier = earlier.merge(later);
     }
 }
 

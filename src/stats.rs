@@ -52,9 +52,8 @@ impl<'q> LineFold for StatsFold<'q> {
         acc.into_summary()
     }
 
-    fn merge(&self, mut earlier: Summary, later: Summary) -> Summary {
+    fn merge(&self, earlier: &mut Summary, later: Summary) {
         earlier.merge(later);
-        earlier
     }
 }
 
@@ -123,7 +122,7 @@ pub fn summarise_files<P: AsRef<Path>>(
         let path = path.as_ref();
         match Input::open(path).and_then(|input| summarise_input(input, query, engine, &pool)) {
             Ok(summary) => outcome.summary.merge(summary),
-            Err(e) if query.keep_going && !matches!(e, Error::Threads { .. }) => {
+            Err(e) if query.keep_going => {
                 outcome.skipped.push((path.display().to_string(), e));
             }
             Err(e) => return Err(e),

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 use logbench::stats;
 use logbench::strategy::{self, DEFAULT_METRIC};
@@ -173,8 +174,13 @@ struct StatsArgs {
     #[arg(long)]
     csv: bool,
     /// Which engine: naive (a map of Vecs, sorted at the end) or fast.
-    #[arg(long, default_value = "fast", value_parser = ["naive", "fast"])]
-    engine: String,
+    #[arg(
+        long,
+        default_value = "fast",
+        value_parser = clap::builder::PossibleValuesParser::new(stats::Engine::ALL.map(stats::Engine::name))
+            .map(|name: String| stats::Engine::find(&name).expect("one of the names listed"))
+    )]
+    engine: stats::Engine,
 }
 
 fn main() -> ExitCode {
@@ -322,9 +328,8 @@ fn stats_command(args: &StatsArgs) -> ExitCode {
     if let Some(threads) = args.threads {
         query = query.with_threads(threads as usize);
     }
-    let engine = stats::Engine::find(&args.engine).expect("clap checked the name");
     let started = Instant::now();
-    let report = stats::summarise_files(&args.files, &query, engine).and_then(|outcome| {
+    let report = stats::summarise_files(&args.files, &query, args.engine).and_then(|outcome| {
         let seconds = started.elapsed().as_secs_f64();
         stats::Report::new(&outcome.summary, &query, &outcome.skipped, seconds)
     });

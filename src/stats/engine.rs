@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use memchr::memchr;
 
-use super::plan::StatsQuery;
+use super::plan::{Place, StatsQuery};
 use super::state::GroupState;
 use super::summary::Summary;
 use crate::grammar;
@@ -40,10 +40,10 @@ const NONE: u32 = u32::MAX;
 /// millions of distinct metrics costs no memory when they are not asked for.
 #[derive(Default)]
 struct MetricTable {
-    /// The first few metrics, compared in place: (bytes, id).
-    in_place: Vec<(Box<[u8]>, u32)>,
-    /// Those of them short enough to compare as one word.
+    /// The first few metrics, compared in place: those of at most 15 bytes
+    /// as one word, longer ones as (bytes, id).
     packed: Vec<Packed>,
+    long: Vec<(Box<[u8]>, u32)>,
     ids: HashMap<Box<[u8]>, u32>,
     names: Vec<Box<[u8]>>,
     /// With `--metric`: the id of every metric not asked for.
@@ -54,6 +54,8 @@ struct MetricTable {
 /// the run-wide counts. [`Tally::into_summary`] names the groups by bytes.
 pub struct Tally<'q> {
     query: &'q StatsQuery,
+    /// [`StatsQuery::needs_epoch`], asked once: the common case skips
+    /// [`StatsQuery::place`].
     needs_epoch: bool,
     windowed: bool,
     table: MetricTable,
@@ -114,11 +116,8 @@ impl<'q> Tally<'q> {
         let mut at = 0;
         while at < text.len() {
             let rest = &text[at..];
-            let fast = match rest.first_chunk::<LINE_WINDOW>() {
-                Some(window) => self.fast_line_in(window),
-                None => self.fast_line(rest),
-            };
-            if let Some(length) = fast {
+            let fast = rest.first_chunk::<LINE_WINDOW>();
+            if let Some(length) = fast.and_then(|window| self.fast_line(window)) {
                 at += length;
                 continue;
             }
@@ -129,56 +128,19 @@ impl<'q> Tally<'q> {
     }
 
     /// A well-formed record with an epoch of at most 19 digits, a metric
-    /// already in the in-place table (or new and found), and a value of at
-    /// most 18 digits, folded; its length with the `\n`. `None`: the general
-    /// path decides, and nothing was counted.
+    /// the table finds (in place, or new), and a value of at most 18 digits,
+    /// folded; its length with the `\n`. `None`: the general path decides,
+    /// and nothing was counted. `w` is the [`LINE_WINDOW`] bytes from the
+    /// line's start, so there are no bounds checks; the last lines of a
+    /// buffer, with fewer bytes left, take the general path.
     #[inline(always)]
-    fn fast_line(&mut self, rest: &[u8]) -> Option<usize> {
-        let (epoch, i) = leading_digits(rest, 20);
-        // 19 digits always fit in a u64; longer epochs go the general way.
-        if i == 0 || i > 19 || rest.get(i) != Some(&b',') {
-            return None;
-        }
-        let (id, metric_len) = self.table.find(&rest[i + 1..])?;
-        let mut j = i + 1 + metric_len + 1;
-        let negative = rest.get(j) == Some(&b'-');
-        if negative || rest.get(j) == Some(&b'+') {
-            j += 1;
-        }
-        let (value, digits) = leading_digits(&rest[j.min(rest.len())..], 19);
-        // 18 digits always fit in an i64, either sign.
-        if digits == 0 || digits > 18 {
-            return None;
-        }
-        let (value, j) = (value as i64, j + digits);
-        let length = match rest.get(j) {
-            Some(b'\n') => j + 1,
-            None => j,
-            Some(b'\r') if rest.get(j + 1) == Some(&b'\n') => j + 2,
-            Some(b'\r') if j + 1 == rest.len() => j + 1,
-            _ => return None,
-        };
-        let value = if negative { -value } else { value };
-        self.lines += 1;
-        self.add_id(id, Some(epoch), value);
-        Some(length)
-    }
-
-    /// [`Tally::fast_line`] on a line with at least [`LINE_WINDOW`] bytes
-    /// from its start in the buffer: no bounds checks, and the metric
-    /// compared as one word.
-    #[inline(always)]
-    fn fast_line_in(&mut self, w: &[u8; LINE_WINDOW]) -> Option<usize> {
+    fn fast_line(&mut self, w: &[u8; LINE_WINDOW]) -> Option<usize> {
         let (epoch, i) = leading_digits(w, 20);
         if i == 0 || i > 19 || w[i] != b',' {
             return None;
         }
         let at = i + 1;
-        let word = u128::from_le_bytes(*w[at..].first_chunk::<16>().expect("at <= 21"));
-        let (id, metric_len) = match self.table.find_packed(word) {
-            Some(found) => found,
-            None => self.table.find(&w[at..])?,
-        };
+        let (id, metric_len) = self.table.find(&w[at..])?;
         let mut j = at + metric_len + 1;
         // Room for a sign, 18 digits and `\r\n` inside the window.
         if j + 21 > LINE_WINDOW {
@@ -232,17 +194,18 @@ impl<'q> Tally<'q> {
         if id >= self.wanted.len() {
             self.learn(id);
         }
-        let mut window = 0;
-        if self.needs_epoch {
-            let Some(epoch) = epoch else {
-                self.out_of_range += 1;
-                return;
-            };
-            if !self.query.in_range(epoch) {
-                return;
+        let window = if !self.needs_epoch {
+            0
+        } else {
+            match self.query.place(epoch) {
+                Place::Window(window) => window,
+                Place::Filtered => return,
+                Place::OutOfRange => {
+                    self.out_of_range += 1;
+                    return;
+                }
             }
-            window = self.query.window(epoch);
-        }
+        };
         if !self.wanted[id] {
             return;
         }
@@ -330,7 +293,13 @@ impl MetricTable {
     /// `None` if the line has no `,` after it (the general path decides).
     #[inline(always)]
     fn find(&mut self, rest: &[u8]) -> Option<(u32, usize)> {
-        for (name, id) in &self.in_place {
+        if let Some(word) = rest.first_chunk::<16>() {
+            let word = u128::from_le_bytes(*word);
+            if let Some(p) = self.packed.iter().find(|p| word & p.mask == p.pattern) {
+                return Some((p.id, p.len));
+            }
+        }
+        for (name, id) in &self.long {
             let n = name.len();
             if rest.get(n) == Some(&b',') && rest.starts_with(name) {
                 return Some((*id, n));
@@ -339,32 +308,25 @@ impl MetricTable {
         self.find_slow(rest)
     }
 
-    /// The in-place metric whose bytes and comma start `word`, if any.
-    #[inline(always)]
-    fn find_packed(&self, word: u128) -> Option<(u32, usize)> {
-        self.packed
-            .iter()
-            .find(|p| word & p.mask == p.pattern)
-            .map(|p| (p.id, p.len))
-    }
-
+    /// Keep one of the first [`IN_PLACE`] metrics for comparing in place.
     fn remember(&mut self, metric: &[u8], id: u32) {
-        if self.in_place.len() >= IN_PLACE {
+        if self.packed.len() + self.long.len() >= IN_PLACE {
             return;
         }
-        self.in_place.push((metric.into(), id));
-        if metric.len() < 16 {
-            let mut bytes = [0u8; 16];
-            bytes[..metric.len()].copy_from_slice(metric);
-            bytes[metric.len()] = b',';
-            let len = metric.len();
-            self.packed.push(Packed {
-                pattern: u128::from_le_bytes(bytes),
-                mask: u128::MAX >> (8 * (15 - len)),
-                len,
-                id,
-            });
+        let len = metric.len();
+        if len >= 16 {
+            self.long.push((metric.into(), id));
+            return;
         }
+        let mut bytes = [0u8; 16];
+        bytes[..len].copy_from_slice(metric);
+        bytes[len] = b',';
+        self.packed.push(Packed {
+            pattern: u128::from_le_bytes(bytes),
+            mask: u128::MAX >> (8 * (15 - len)),
+            len,
+            id,
+        });
     }
 
     #[cold]

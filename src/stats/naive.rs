@@ -11,11 +11,11 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use super::plan::StatsQuery;
+use super::plan::{Place, StatsQuery};
 use super::state::GroupState;
 use super::summary::Summary;
 use crate::error::Result;
-use crate::grammar::{self, Line};
+use crate::grammar;
 use crate::input::Input;
 
 pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
@@ -32,31 +32,24 @@ pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
             break;
         }
         summary.lines += 1;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let Some(text) = (match grammar::classify(text) {
-            Line::Blank => None,
-            Line::Malformed => {
-                summary.malformed += 1;
-                summary.first_malformed.get_or_insert(summary.lines);
-                None
-            }
-            Line::Record { .. } => Some(grammar::strip_cr(text)),
-        }) else {
+        let text = grammar::strip_cr(line.strip_suffix(b"\n").unwrap_or(&line));
+        if text.is_empty() {
+            continue;
+        }
+        let Some((epoch, metric, value)) = grammar::parse_fields(text) else {
+            summary.malformed += 1;
+            summary.first_malformed.get_or_insert(summary.lines);
             continue;
         };
-        let (epoch, metric, value) = grammar::parse_fields(text).expect("classified as a record");
         summary.records += 1;
-        let mut window = None;
-        if query.needs_epoch() {
-            let Some(epoch) = grammar::epoch_value(epoch) else {
+        let window = match query.place(grammar::epoch_value(epoch)) {
+            Place::Window(start) => query.every.map(|_| start),
+            Place::Filtered => continue,
+            Place::OutOfRange => {
                 summary.out_of_range += 1;
                 continue;
-            };
-            if !query.in_range(epoch) {
-                continue;
             }
-            window = query.every.map(|_| query.window(epoch));
-        }
+        };
         if !query.metrics.is_empty() && !query.metrics.iter().any(|m| m == metric) {
             continue;
         }

@@ -111,15 +111,21 @@ impl Report {
         })
     }
 
+    /// The column names text and CSV share: the window's start (with
+    /// `--every`), the metric, the numbers, then `q` and each quantile.
+    fn columns(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.windowed {
+            names.push("window_start".into());
+        }
+        names.extend(["metric", "count", "sum", "min", "max", "mean"].map(String::from));
+        names.extend(self.quantiles.iter().map(|q| format!("q{q}")));
+        names
+    }
+
     /// Aligned rows, then a footer with the run-wide counts.
     pub fn to_text(&self) -> String {
-        let mut header: Vec<String> = Vec::new();
-        if self.windowed {
-            header.push("window_start".into());
-        }
-        header.extend(["metric", "count", "sum", "min", "max", "mean"].map(String::from));
-        header.extend(self.quantiles.iter().map(|q| format!("q{q}")));
-        let mut table = vec![header];
+        let mut table = vec![self.columns()];
         for row in &self.rows {
             let mut cells = Vec::new();
             if let Some(w) = row.window_start {
@@ -238,12 +244,7 @@ impl Report {
     /// A header row and one row per group (RFC 4180 quoting).
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let mut header: Vec<String> = Vec::new();
-        if self.windowed {
-            header.push("window_start".into());
-        }
-        header.extend(["metric", "count", "sum", "min", "max", "mean"].map(String::from));
-        header.extend(self.quantiles.iter().map(|q| format!("q{q}")));
+        let mut header = self.columns();
         header.push("exact".into());
         writer.write_record(&header).expect("writing to memory");
         for row in &self.rows {

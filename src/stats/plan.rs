@@ -126,6 +126,18 @@ pub fn parse_time(text: &str) -> Result<i128, String> {
     ))
 }
 
+/// Where [`StatsQuery::place`] puts a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// In the window that starts here (0 without `--every`).
+    Window(u64),
+    /// Before `--since` or from `--until` on: in no group.
+    Filtered,
+    /// Its EPOCH does not fit in 64 bits and windows or filters needed it:
+    /// counted in `out_of_range` only.
+    OutOfRange,
+}
+
 /// The whole question.
 #[derive(Debug, Clone)]
 pub struct StatsQuery {
@@ -166,21 +178,25 @@ impl StatsQuery {
         self.every.is_some() || self.since.is_some() || self.until.is_some()
     }
 
-    /// Whether a record at `epoch` passes `--since` and `--until`.
+    /// Where a record goes by its EPOCH (`None` when the EPOCH does not fit
+    /// in 64 bits): the window it falls in (0 without `--every`), or nowhere.
     #[inline]
-    pub fn in_range(&self, epoch: u64) -> bool {
-        let epoch = i128::from(epoch);
-        self.since.is_none_or(|since| epoch >= since)
-            && self.until.is_none_or(|until| epoch < until)
-    }
-
-    /// The window a record at `epoch` falls in (0 without `--every`).
-    #[inline]
-    pub fn window(&self, epoch: u64) -> u64 {
-        match self.every {
+    pub fn place(&self, epoch: Option<u64>) -> Place {
+        if !self.needs_epoch() {
+            return Place::Window(0);
+        }
+        let Some(epoch) = epoch else {
+            return Place::OutOfRange;
+        };
+        let at = i128::from(epoch);
+        if self.since.is_some_and(|since| at < since) || self.until.is_some_and(|until| at >= until)
+        {
+            return Place::Filtered;
+        }
+        Place::Window(match self.every {
             Some(width) => epoch - epoch % width,
             None => 0,
-        }
+        })
     }
 
     pub fn with_threads(mut self, threads: usize) -> Self {

@@ -70,15 +70,6 @@ impl GroupState {
         self.sum += i128::from(value);
         self.min = self.min.min(value);
         self.max = self.max.max(value);
-        if let Values::Dense { base, counts } = &mut self.values {
-            // In range exactly when the wrapped difference is below the length
-            // (the range ends within i64, so no other value wraps into it).
-            let at = value.wrapping_sub(*base) as u64;
-            if let Some(count) = counts.get_mut(at as usize) {
-                *count += 1;
-                return;
-            }
-        }
         self.values.add(value, 1);
     }
 
@@ -163,27 +154,30 @@ impl GroupState {
 
 impl Values {
     /// Add `times` of `value` (count, sum, min and max are the caller's).
+    #[inline(always)]
     fn add(&mut self, value: i64, times: u64) {
+        if let Values::Dense { base, counts } = self {
+            // In range exactly when the wrapped difference is below the length
+            // (the range ends within i64, so no other value wraps into it).
+            if let Some(count) = counts.get_mut(value.wrapping_sub(*base) as u64 as usize) {
+                *count += times;
+                return;
+            }
+        }
+        self.add_elsewhere(value, times);
+    }
+
+    /// [`Values::add`] for everything but a dense array's own range.
+    fn add_elsewhere(&mut self, value: i64, times: u64) {
         match self {
             Values::List(list) if list.len() as u64 + times <= LIST_MAX as u64 => {
                 list.extend(std::iter::repeat_n(value, times as usize));
             }
-            Values::List(list) => {
-                if list.is_empty() {
-                    *self = Values::Dense {
-                        base: value,
-                        counts: vec![0],
-                    };
-                } else {
-                    self.choose_form();
-                }
+            Values::List(_) => {
+                self.choose_form(value);
                 self.add(value, times);
             }
             Values::Dense { base, counts } => {
-                if let Some(count) = counts.get_mut(value.wrapping_sub(*base) as u64 as usize) {
-                    *count += times;
-                    return;
-                }
                 let low = i128::from(*base).min(i128::from(value));
                 let high = (i128::from(*base) + counts.len() as i128 - 1).max(i128::from(value));
                 if high - low < DENSE_MAX_WIDTH {
@@ -209,30 +203,24 @@ impl Values {
         }
     }
 
-    /// Leave a non-empty list for a dense array or a map, by the values' range.
-    fn choose_form(&mut self) {
+    /// Leave the list for a dense array or a map, by the range of its
+    /// values and the `incoming` one.
+    fn choose_form(&mut self, incoming: i64) {
         let Values::List(list) = self else { return };
-        let (Some(&low), Some(&high)) = (list.iter().min(), list.iter().max()) else {
-            return;
-        };
         let values = std::mem::take(list);
-        if i128::from(high) - i128::from(low) < DENSE_MAX_WIDTH {
-            let mut counts = vec![0u64; (i128::from(high) - i128::from(low) + 1) as usize];
-            for v in values {
-                counts[(i128::from(v) - i128::from(low)) as usize] += 1;
+        let low = values.iter().copied().fold(incoming, i64::min);
+        let high = values.iter().copied().fold(incoming, i64::max);
+        *self = if i128::from(high) - i128::from(low) < DENSE_MAX_WIDTH {
+            Values::Dense {
+                base: low,
+                counts: vec![0; (i128::from(high) - i128::from(low) + 1) as usize],
             }
-            *self = Values::Dense { base: low, counts };
         } else {
-            let mut map = HashMap::new();
-            for v in values {
-                *map.entry(v).or_default() += 1;
-            }
-            *self = Values::Map(map);
-            if let Values::Map(map) = self {
-                if map.len() > EXACT_DISTINCT {
-                    self.become_sketch();
-                }
-            }
+            Values::Map(HashMap::new())
+        };
+        // At most LIST_MAX values, all within the new form: no form changes.
+        for v in values {
+            self.add(v, 1);
         }
     }
 

@@ -24,7 +24,7 @@ pub(crate) fn scan_bzip2_blocks<F: LineFold>(
     fold: &F,
 ) -> Result<Option<F::Part>> {
     let mut stitch = Stitch {
-        whole: Some(fold.empty()),
+        whole: fold.empty(),
         carry: Vec::new(),
     };
     let whole = bzip2_parallel::decode_blocks(
@@ -69,7 +69,7 @@ impl<P> Piece<P> {
 
 /// The answer so far and the unfinished line that the next piece continues.
 struct Stitch<P> {
-    whole: Option<P>,
+    whole: P,
     carry: Vec<u8>,
 }
 
@@ -83,21 +83,15 @@ impl<P> Stitch<P> {
                 // counts as a line.
                 self.carry.push(b'\n');
                 self.fold_carry(fold);
-                self.add(middle, fold);
+                fold.merge(&mut self.whole, middle);
                 self.carry = tail;
             }
         }
     }
 
-    fn add<F: LineFold<Part = P>>(&mut self, part: P, fold: &F) {
-        let whole = self.whole.take().expect("never left empty");
-        self.whole = Some(fold.merge(whole, part));
-    }
-
     /// Fold the carried line (complete now, or the input's last) as one line.
     fn fold_carry<F: LineFold<Part = P>>(&mut self, fold: &F) {
-        let line = fold.part(&self.carry);
-        self.add(line, fold);
+        fold.merge(&mut self.whole, fold.part(&self.carry));
         self.carry.clear();
     }
 
@@ -106,6 +100,6 @@ impl<P> Stitch<P> {
         if !self.carry.is_empty() {
             self.fold_carry(fold);
         }
-        self.whole.take().expect("never left empty")
+        self.whole
     }
 }

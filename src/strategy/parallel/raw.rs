@@ -51,7 +51,10 @@ pub(crate) fn scan_raw_file<F: LineFold>(
         .map(|folded| folded.map(|(acc, _)| fold.finish(acc)))
         .try_reduce(
             || fold.empty(),
-            |earlier, later| Ok(fold.merge(earlier, later)),
+            |mut earlier, later| {
+                fold.merge(&mut earlier, later);
+                Ok(earlier)
+            },
         )?;
     // Usually there is nothing left: one byte's read says so, and spares a
     // stream buffer.
@@ -65,5 +68,7 @@ pub(crate) fn scan_raw_file<F: LineFold>(
         &mut rest,
         |text, acc| fold.fold(text, acc),
     )?;
-    Ok(fold.merge(whole_lines, fold.finish(rest)))
+    let mut whole = whole_lines;
+    fold.merge(&mut whole, fold.finish(rest));
+    Ok(whole)
 }

@@ -28,7 +28,7 @@ pub(crate) fn scan_pipelined<F: LineFold>(
     }
     let merged = Mutex::new(InOrder {
         next: 0,
-        whole: Some(fold.empty()),
+        whole: fold.empty(),
         waiting: BTreeMap::new(),
     });
     let merged_ref = &merged;
@@ -54,13 +54,13 @@ pub(crate) fn scan_pipelined<F: LineFold>(
     })?;
     let merged = merged.into_inner().expect("no scan panics");
     debug_assert!(merged.waiting.is_empty(), "every block merged");
-    Ok(merged.whole.expect("the merge never leaves it empty"))
+    Ok(merged.whole)
 }
 
 /// Parts merged in block order: at most the blocks in flight wait here.
 struct InOrder<P> {
     next: u64,
-    whole: Option<P>,
+    whole: P,
     waiting: BTreeMap<u64, P>,
 }
 
@@ -68,8 +68,7 @@ impl<P> InOrder<P> {
     fn arrive<F: LineFold<Part = P>>(&mut self, sequence: u64, part: P, fold: &F) {
         self.waiting.insert(sequence, part);
         while let Some(part) = self.waiting.remove(&self.next) {
-            let whole = self.whole.take().expect("the merge never leaves it empty");
-            self.whole = Some(fold.merge(whole, part));
+            fold.merge(&mut self.whole, part);
             self.next += 1;
         }
     }
