@@ -23,7 +23,8 @@ fn rows(data: &common::DataSet, query: &StatsQuery, engine: Engine) -> Vec<Row> 
         .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
     Report::new(&outcome.summary, query, &[], 0.0)
         .expect("the data set has records")
-        .rows
+        .rows()
+        .collect()
 }
 
 fn stats_group(c: &mut Criterion) {

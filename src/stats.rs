@@ -23,7 +23,7 @@ pub use engine::Tally;
 pub use output::Report;
 pub use plan::{Quantile, StatsQuery};
 pub use state::{EXACT_DISTINCT, GroupState};
-pub use summary::{GroupKey, Summary};
+pub use summary::{Summary, Windows};
 
 use crate::error::{Error, Result};
 use crate::input::Input;

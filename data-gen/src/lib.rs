@@ -672,13 +672,22 @@ mod tests {
 /// (a full disk, `> /dev/full`) instead of panicking. A closed pipe still
 /// ends the process through SIGPIPE, as for any Unix filter.
 pub mod stdout {
-    use std::io::Write;
+    use std::io::{self, BufWriter, StdoutLock, Write};
 
     /// Write `text` to standard output now (flushed), or end the process as
     /// `program`, with a message on standard error and exit status 1.
     pub fn write(program: &str, text: std::fmt::Arguments<'_>) {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        write_with(program, |out| out.write_fmt(text));
+    }
+
+    /// [`write`] for output made piece by piece: `write` gets buffered
+    /// standard output, flushed after it returns.
+    pub fn write_with(
+        program: &str,
+        write: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> io::Result<()>,
+    ) {
+        let mut stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        if let Err(e) = write(&mut stdout).and_then(|()| stdout.flush()) {
             eprintln!("{program}: cannot write to standard output: {e}");
             std::process::exit(1);
         }

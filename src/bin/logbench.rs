@@ -329,24 +329,30 @@ fn stats_command(args: &StatsArgs) -> ExitCode {
         query = query.with_threads(threads as usize);
     }
     let started = Instant::now();
-    let report = stats::summarise_files(&args.files, &query, args.engine).and_then(|outcome| {
-        let seconds = started.elapsed().as_secs_f64();
-        stats::Report::new(&outcome.summary, &query, &outcome.skipped, seconds)
-    });
-    let report = match report {
+    let outcome = match stats::summarise_files(&args.files, &query, args.engine) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("logbench: {e}");
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let report = match stats::Report::new(&outcome.summary, &query, &outcome.skipped, seconds) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("logbench: {e}");
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    if args.json {
-        outln!("{}", report.to_json());
-    } else if args.csv {
-        out!("{}", report.to_csv());
-    } else {
-        out!("{}", report.to_text());
-    }
+    data_gen::stdout::write_with("logbench", |out| {
+        if args.json {
+            report.write_json(out)
+        } else if args.csv {
+            report.write_csv(out)
+        } else {
+            report.write_text(out)
+        }
+    });
     for (file, why) in &report.skipped {
         eprintln!("logbench: skipped {file}: {why}");
     }

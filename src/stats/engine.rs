@@ -10,12 +10,13 @@
 //! tested against.
 
 use std::collections::HashMap;
+use std::collections::btree_map::Entry;
 
 use memchr::memchr;
 
 use super::plan::{Place, StatsQuery};
 use super::state::GroupState;
-use super::summary::Summary;
+use super::summary::{Summary, Windows};
 use crate::grammar;
 
 /// Metrics compared in place before falling back to the hash map.
@@ -32,8 +33,6 @@ struct Packed {
     len: usize,
     id: u32,
 }
-/// No group yet.
-const NONE: u32 = u32::MAX;
 
 /// Metrics seen so far, by id. With `--metric`, the table holds only the
 /// metrics asked for and one id for every other metric, so a log of
@@ -50,23 +49,32 @@ struct MetricTable {
     other: Option<u32>,
 }
 
-/// A scan's state while it folds lines: the groups so far, by metric id, and
-/// the run-wide counts. [`Tally::into_summary`] names the groups by bytes.
+/// A scan's state while it folds lines: per metric id, the group of the
+/// window it is in now, and the groups it has left; the run-wide counts.
+/// [`Tally::into_summary`] names the groups by bytes.
+///
+/// A time-ordered log visits each metric's windows in order, so a record
+/// almost always goes to its metric's open group. Leaving a window packs its
+/// group ([`GroupState::take_compact`]) into `closed`; a record for an
+/// earlier window (an unordered log) opens that window again, and the two
+/// parts merge.
 pub struct Tally<'q> {
     query: &'q StatsQuery,
     /// [`StatsQuery::needs_epoch`], asked once: the common case skips
     /// [`StatsQuery::place`].
     needs_epoch: bool,
     windowed: bool,
+    /// Epochs placed in `span_window`, as the last placement found: an
+    /// ordered log stays in it for a window's worth of records.
+    span: std::ops::Range<u64>,
+    span_window: u64,
     table: MetricTable,
     /// Per metric id: asked for or not.
     wanted: Vec<bool>,
-    /// Per metric id: the window and group last used.
-    recent: Vec<(u64, u32)>,
-    groups: Vec<GroupState>,
-    /// Per group: (window, metric id).
-    keys: Vec<(u64, u32)>,
-    by_window: HashMap<(u64, u32), u32>,
+    /// Per metric id: the window it is in (0 without `--every`) and its group there.
+    open: Vec<(u64, GroupState)>,
+    /// Per metric id: the groups of windows it has left.
+    closed: Vec<Closed>,
     records: u64,
     malformed: u64,
     out_of_range: u64,
@@ -95,12 +103,12 @@ impl<'q> Tally<'q> {
             query,
             needs_epoch: query.needs_epoch(),
             windowed: query.every.is_some(),
+            span: 0..0,
+            span_window: 0,
             table,
             wanted: Vec::new(),
-            recent: Vec::new(),
-            groups: Vec::new(),
-            keys: Vec::new(),
-            by_window: HashMap::new(),
+            open: Vec::new(),
+            closed: Vec::new(),
             records: 0,
             malformed: 0,
             out_of_range: 0,
@@ -194,28 +202,45 @@ impl<'q> Tally<'q> {
         if id >= self.wanted.len() {
             self.learn(id);
         }
-        let window = if !self.needs_epoch {
-            0
-        } else {
-            match self.query.place(epoch) {
-                Place::Window(window) => window,
-                Place::Filtered => return,
-                Place::OutOfRange => {
-                    self.out_of_range += 1;
-                    return;
-                }
-            }
+        let window = match epoch {
+            _ if !self.needs_epoch => 0,
+            Some(epoch) if self.span.contains(&epoch) => self.span_window,
+            _ => match self.place(epoch) {
+                Some(window) => window,
+                None => return,
+            },
         };
         if !self.wanted[id] {
             return;
         }
-        let (last_window, group) = self.recent[id];
-        let group = if last_window == window && group != NONE {
-            group
-        } else {
-            self.group_for(id, window)
+        if self.open[id].0 != window {
+            self.move_to(id, window);
+        }
+        self.open[id].1.add(value);
+    }
+
+    /// Where a record goes when it is outside the last span: its window, or
+    /// `None` when it is in none (counted here if out of range).
+    #[cold]
+    fn place(&mut self, epoch: Option<u64>) -> Option<u64> {
+        let place = match epoch {
+            Some(epoch) => {
+                let (place, span) = self.query.place_with_span(epoch);
+                if let (Place::Window(window), Some(span)) = (place, span) {
+                    (self.span, self.span_window) = (span, window);
+                }
+                place
+            }
+            None => self.query.place(None),
         };
-        self.groups[group as usize].add(value);
+        match place {
+            Place::Window(window) => Some(window),
+            Place::Filtered => None,
+            Place::OutOfRange => {
+                self.out_of_range += 1;
+                None
+            }
+        }
     }
 
     /// A new metric id: is it asked for?
@@ -225,50 +250,98 @@ impl<'q> Tally<'q> {
             // Every metric but the "other" id is one asked for (or all are).
             let wanted = self.table.other != Some(self.wanted.len() as u32);
             self.wanted.push(wanted);
-            self.recent.push((0, NONE));
+            self.open.push((0, GroupState::default()));
+            self.closed.push(Closed::Ordered(Vec::new()));
         }
     }
 
+    /// Metric `id` moves to `window`: keep the group it leaves.
     #[cold]
-    fn group_for(&mut self, id: usize, window: u64) -> u32 {
-        let key = (window, id as u32);
-        let next = self.groups.len() as u32;
-        let group = if self.windowed {
-            *self.by_window.entry(key).or_insert(next)
-        } else {
-            next
-        };
-        if group == next {
-            self.groups.push(GroupState::default());
-            self.keys.push(key);
+    fn move_to(&mut self, id: usize, window: u64) {
+        self.close(id);
+        self.open[id].0 = window;
+    }
+
+    fn close(&mut self, id: usize) {
+        let (window, group) = &mut self.open[id];
+        if group.count == 0 {
+            return;
         }
-        self.recent[id] = (window, group);
-        group
+        let done = group.take_compact();
+        self.closed[id].keep(self.windowed.then_some(*window), done);
     }
 
     /// The groups named by their bytes, and the counts.
-    pub fn into_summary(self) -> Summary {
+    pub fn into_summary(mut self) -> Summary {
+        for id in 0..self.open.len() {
+            self.close(id);
+        }
         let names = self.table.names;
-        let windowed = self.windowed;
-        let groups = self
-            .keys
+        let metrics = self
+            .closed
             .into_iter()
-            .zip(self.groups)
-            .map(|((window, id), state)| {
-                (
-                    (windowed.then_some(window), names[id as usize].to_vec()),
-                    state,
-                )
-            })
+            .map(Closed::into_windows)
+            .enumerate()
+            .filter(|(_, windows)| !windows.is_empty())
+            .map(|(id, windows)| (names[id].to_vec(), windows))
             .collect();
         Summary {
-            groups,
+            metrics,
             records: self.records,
             malformed: self.malformed,
             out_of_range: self.out_of_range,
             lines: self.lines,
             first_malformed: self.first_malformed,
             files: 0,
+        }
+    }
+}
+
+/// One metric's groups of the windows it has left: a list while they come
+/// in ascending order (an ordered log; no search per window), a map once one
+/// comes out of order.
+enum Closed {
+    Ordered(Vec<(Option<u64>, GroupState)>),
+    Unordered(Windows),
+}
+
+impl Closed {
+    fn keep(&mut self, window: Option<u64>, group: GroupState) {
+        if let Closed::Ordered(list) = self {
+            match list.last_mut() {
+                Some((last, _)) if *last > window => {
+                    *self = Closed::Unordered(std::mem::take(list).into_iter().collect());
+                }
+                Some((last, kept)) if *last == window => {
+                    kept.merge(&group);
+                    kept.compact();
+                    return;
+                }
+                _ => {
+                    list.push((window, group));
+                    return;
+                }
+            }
+        }
+        let Closed::Unordered(map) = self else {
+            unreachable!("an ordered list keeps or becomes a map above")
+        };
+        match map.entry(window) {
+            Entry::Vacant(slot) => {
+                slot.insert(group);
+            }
+            Entry::Occupied(mut slot) => {
+                slot.get_mut().merge(&group);
+                slot.get_mut().compact();
+            }
+        }
+    }
+
+    fn into_windows(self) -> Windows {
+        match self {
+            // Ascending and distinct: a bulk build.
+            Closed::Ordered(list) => list.into_iter().collect(),
+            Closed::Unordered(map) => map,
         }
     }
 }

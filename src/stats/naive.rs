@@ -58,13 +58,17 @@ pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
             .or_default()
             .push(value);
     }
-    for (key, mut list) in values {
+    for ((window, metric), mut list) in values {
         list.sort_unstable();
         let mut state = GroupState::default();
         for value in list {
             state.add(value);
         }
-        summary.groups.insert(key, state);
+        summary
+            .metrics
+            .entry(metric)
+            .or_default()
+            .insert(window, state);
     }
     Ok(summary)
 }

@@ -199,6 +199,25 @@ impl StatsQuery {
         })
     }
 
+    /// [`StatsQuery::place`] for an epoch that fits in 64 bits, with the
+    /// epochs that share its window: `Some(lo..hi)` when every epoch in it
+    /// is placed in the same window, so a scan of an ordered log asks again
+    /// only when it leaves the range (no division per record).
+    pub fn place_with_span(&self, epoch: u64) -> (Place, Option<std::ops::Range<u64>>) {
+        let place = self.place(Some(epoch));
+        let Place::Window(start) = place else {
+            return (place, None);
+        };
+        let end = match self.every {
+            Some(width) => start.saturating_add(width),
+            None => u64::MAX,
+        };
+        let clamp = |bound: i128| bound.clamp(0, i128::from(u64::MAX)) as u64;
+        let lo = self.since.map_or(start, |since| start.max(clamp(since)));
+        let hi = self.until.map_or(end, |until| end.min(clamp(until)));
+        (place, Some(lo..hi))
+    }
+
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -243,6 +262,36 @@ mod tests {
         ] {
             assert!(Quantile::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn spans_hold_one_placement() {
+        let query = StatsQuery {
+            every: Some(60),
+            since: Some(130),
+            until: Some(250),
+            ..StatsQuery::default()
+        };
+        for epoch in 0..400u64 {
+            let (place, span) = query.place_with_span(epoch);
+            assert_eq!(place, query.place(Some(epoch)));
+            if let Some(span) = span {
+                assert!(span.contains(&epoch), "{epoch}: {span:?}");
+                for other in span {
+                    assert_eq!(query.place(Some(other)), place, "{epoch} and {other}");
+                }
+            }
+        }
+        let (_, span) = StatsQuery::default().place_with_span(5);
+        assert!(span.is_some_and(|s| s.contains(&0) && s.contains(&(u64::MAX - 1))));
+        let (_, span) = StatsQuery {
+            every: Some(10),
+            ..StatsQuery::default()
+        }
+        .place_with_span(u64::MAX);
+        // The last window ends past u64: its span stops short of the last
+        // epoch, which is then placed afresh each time, never wrongly.
+        assert_eq!(span, Some(u64::MAX - 5..u64::MAX));
     }
 
     #[test]

@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 
 use super::state::GroupState;
 
-/// A group: the window's start (with `--every`) and the metric's bytes. The
-/// order is the output's: by window, then by metric in byte order.
-pub type GroupKey = (Option<u64>, Vec<u8>);
+/// One metric's groups, by the window's start (`None` without `--every`).
+pub type Windows = BTreeMap<Option<u64>, GroupState>;
 
 /// What a scan of part of the input found. Merging is associative, and
 /// commutative in everything but the line numbers that `--strict` reports
 /// (merge in input order for those).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    pub groups: BTreeMap<GroupKey, GroupState>,
+    /// The groups, by metric (its bytes), then window. Each metric's name is
+    /// kept once however many windows it has.
+    pub metrics: BTreeMap<Vec<u8>, Windows>,
     /// Well-formed lines seen, before any filter.
     pub records: u64,
     pub malformed: u64,
@@ -34,16 +35,54 @@ pub struct Summary {
 /// The wire form's first bytes, and its version: bump it whenever the
 /// serialised layout changes.
 const MAGIC: &[u8; 4] = b"LBS\0";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 
 impl Summary {
+    /// Whether any group holds a record.
+    pub fn has_records(&self) -> bool {
+        self.metrics
+            .values()
+            .flat_map(|windows| windows.values())
+            .any(|group| group.count > 0)
+    }
+
+    /// Every group, as (window, metric, state), in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = (Option<u64>, &[u8], &GroupState)> {
+        self.metrics.iter().flat_map(|(metric, windows)| {
+            windows
+                .iter()
+                .map(move |(&window, state)| (window, metric.as_slice(), state))
+        })
+    }
+
     /// Fold in the summary of the input that follows this one.
     pub fn merge(&mut self, later: Summary) {
-        for (key, state) in later.groups {
-            match self.groups.get_mut(&key) {
-                Some(mine) => mine.merge(&state),
-                None => {
-                    self.groups.insert(key, state);
+        for (metric, mut theirs) in later.metrics {
+            let Some(mine) = self.metrics.get_mut(&metric) else {
+                self.metrics.insert(metric, theirs);
+                continue;
+            };
+            // Parts of a time-ordered log share at most a window at the seam.
+            if let (Some((&seam, _)), Some((&first, _))) =
+                (mine.last_key_value(), theirs.first_key_value())
+                && seam == first
+            {
+                let state = theirs.pop_first().expect("just seen").1;
+                mine.last_entry()
+                    .expect("just seen")
+                    .get_mut()
+                    .merge(&state);
+            }
+            if mine.last_key_value().map(|(&w, _)| w) < theirs.first_key_value().map(|(&w, _)| w) {
+                mine.append(&mut theirs);
+                continue;
+            }
+            for (window, state) in theirs {
+                match mine.get_mut(&window) {
+                    Some(group) => group.merge(&state),
+                    None => {
+                        mine.insert(window, state);
+                    }
                 }
             }
         }
@@ -84,5 +123,79 @@ impl Summary {
             Ok(_) => Err("trailing bytes after the summary".into()),
             Err(e) => Err(format!("damaged summary: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(records: &[(Option<u64>, &str, i64)], lines: u64) -> Summary {
+        let mut summary = Summary {
+            lines,
+            records: records.len() as u64,
+            ..Summary::default()
+        };
+        for &(window, metric, value) in records {
+            let windows = summary.metrics.entry(metric.into()).or_default();
+            windows.entry(window).or_default().add(value);
+        }
+        summary
+    }
+
+    #[test]
+    fn merging_joins_seams_and_interleaved_windows() {
+        let mut whole = part(
+            &[(Some(0), "a", 1), (Some(60), "a", 2), (Some(60), "b", 3)],
+            3,
+        );
+        whole.first_malformed = None;
+        let mut later = part(
+            &[(Some(60), "a", 4), (Some(120), "a", 5), (Some(0), "b", 6)],
+            4,
+        );
+        later.first_malformed = Some(2);
+        whole.merge(later);
+        let a = &whole.metrics[b"a".as_slice()];
+        assert_eq!(
+            a.keys().copied().collect::<Vec<_>>(),
+            [Some(0), Some(60), Some(120)]
+        );
+        assert_eq!((a[&Some(60)].count, a[&Some(60)].sum), (2, 6));
+        let b = &whole.metrics[b"b".as_slice()];
+        assert_eq!(b.keys().copied().collect::<Vec<_>>(), [Some(0), Some(60)]);
+        assert_eq!((whole.records, whole.lines), (6, 7));
+        assert_eq!(whole.first_malformed, Some(5));
+    }
+
+    #[test]
+    fn the_wire_form_round_trips_and_refuses_damage() {
+        let mut summary = part(
+            &[(None, "cpu", -7), (None, "cpu", 9), (None, "\u{e9}", 1)],
+            3,
+        );
+        summary
+            .metrics
+            .get_mut(b"cpu".as_slice())
+            .unwrap()
+            .get_mut(&None)
+            .unwrap()
+            .compact();
+        summary.malformed = 2;
+        let bytes = summary.to_bytes();
+        assert_eq!(Summary::from_bytes(&bytes), Ok(summary));
+        assert!(Summary::from_bytes(&bytes[..3]).is_err());
+        assert!(Summary::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Summary::from_bytes(&longer).is_err());
+        let mut other_version = bytes.clone();
+        other_version[4] ^= 0xff;
+        assert!(
+            Summary::from_bytes(&other_version)
+                .unwrap_err()
+                .contains("version")
+        );
+        assert!(Summary::from_bytes(b"PK\x03\x04\x00\x00").is_err());
     }
 }
