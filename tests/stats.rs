@@ -279,11 +279,33 @@ fn log_line() -> impl Strategy<Value = Vec<u8>> {
         }),
         1 => (0u64..400, any::<i64>()).prop_map(|(e, v)| format!("{e},wide,{v}\n").into_bytes()),
         1 => prop::collection::vec(prop::sample::select(b"0123456789,-+\r\nab".to_vec()), 0..14),
+        // Lines of 32 to 70 bytes: both halves of the fast path's masks,
+        // metrics on either side of its 16-byte word, epochs with leading
+        // zeros past 19 digits, and the general path past 63 bytes.
+        2 => (0u64..400, 1usize..26, long_metric(), any::<i64>(), any::<bool>()).prop_map(
+            |(e, width, m, v, crlf)| {
+                let mut line = format!("{e:0>width$},").into_bytes();
+                line.extend_from_slice(m);
+                line.extend_from_slice(format!(",{v}").as_bytes());
+                line.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+                line
+            }
+        ),
     ]
 }
 
+fn long_metric() -> impl Strategy<Value = &'static [u8]> {
+    prop::sample::select(vec![
+        &b"fifteen_bytes_x"[..],
+        b"sixteen_bytes_xy",
+        b"seventeen_bytes_x",
+        b"a_much_longer_metric_name_ok",
+        b"cpu",
+    ])
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn any_split_at_line_starts_merges_to_the_same_answer(
         lines in prop::collection::vec(log_line(), 0..120),

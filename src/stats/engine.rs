@@ -1,52 +1,85 @@
 //! The fast engine: one pass over whole lines, every metric at once.
 //!
-//! Each line is read front to back once. The epoch's digits are summed as
-//! they go by, the metric is looked up in a small table of the metrics seen
-//! so far by comparing its bytes in place (as the fastest One Billion Row
-//! Challenge entries do, with no general hash per line), and the value is
-//! parsed up to the line's end, which is thereby found too. Anything unusual
-//! (a long epoch, a new metric, a long value, a malformed line) takes the
-//! general path through [`crate::grammar`], the spec every fast path is
-//! tested against.
+//! Line ends are found 64 bytes at a time with the ladder's own
+//! [`simd::mask64`], apart from reading the lines, so no line waits for the
+//! one before it to be parsed. Each line of up to 63 bytes is then read from
+//! two masks of its bytes (commas, non-digits; [`simd::masks`], as
+//! `mask-split` does): the commas give the fields, the masks check them, and
+//! the metric is found in a small table by a hash of its bytes as one word
+//! (as the fastest One Billion Row Challenge entries do: one multiply and one
+//! compare, and no search that a mixed log would mispredict). Anything
+//! unusual (a long line, epoch or value, a new metric, a malformed line)
+//! takes the general path through [`crate::grammar`], the spec every fast
+//! path is tested against.
 
 use std::collections::HashMap;
 use std::collections::btree_map::Entry;
-
-use memchr::memchr;
 
 use super::plan::{Place, StatsQuery};
 use super::state::GroupState;
 use super::summary::{Summary, Windows};
 use crate::grammar;
+use crate::scan::simd::{self, portable};
 
-/// Metrics compared in place before falling back to the hash map.
+/// Metrics longer than a word compared in place before the hash map.
 const IN_PLACE: usize = 8;
-/// The bytes from a line's start that the windowed fast path reads: enough
-/// for a 19-digit epoch, a 15-byte metric and an 18-digit value with `\r\n`.
-const LINE_WINDOW: usize = 64;
+/// The bytes from a line's start that the fast path reads: two 32-lane
+/// masks' worth for a line of up to 63 bytes, and a word past its end.
+const LINE_WINDOW: usize = 96;
+/// The longest line the fast path reads (the masks have 64 lanes).
+const FAST_LINE_MAX: usize = 63;
+/// The longest metric kept in the word table.
+const WORD: usize = 16;
+/// The word table's slots, and how many it fills (half: probes stay short).
+const SLOTS: usize = 256;
+const SLOTS_FILLED_MAX: usize = SLOTS / 2;
 
-/// A metric of at most 15 bytes and its comma as one 16-byte word, compared
-/// with the bytes after the epoch's comma in one masked compare.
-struct Packed {
-    pattern: u128,
-    mask: u128,
-    len: usize,
+/// The low `len` bytes of a word, by `len` (a load, not a 128-bit shift).
+const WORD_MASKS: [u128; WORD + 1] = {
+    let mut masks = [0u128; WORD + 1];
+    let mut len = 1;
+    while len <= WORD {
+        masks[len] = u128::MAX >> (8 * (WORD - len));
+        len += 1;
+    }
+    masks
+};
+
+/// A metric of at most [`WORD`] bytes, as a zero-padded word.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    word: u128,
+    /// 0 for a free slot.
+    len: u32,
     id: u32,
 }
 
 /// Metrics seen so far, by id. With `--metric`, the table holds only the
 /// metrics asked for and one id for every other metric, so a log of
 /// millions of distinct metrics costs no memory when they are not asked for.
-#[derive(Default)]
 struct MetricTable {
-    /// The first few metrics, compared in place: those of at most 15 bytes
-    /// as one word, longer ones as (bytes, id).
-    packed: Vec<Packed>,
+    /// Metrics of at most [`WORD`] bytes, open-addressed by a hash of the word.
+    slots: Box<[Slot]>,
+    filled: usize,
+    /// The first few longer metrics, compared in place.
     long: Vec<(Box<[u8]>, u32)>,
     ids: HashMap<Box<[u8]>, u32>,
     names: Vec<Box<[u8]>>,
     /// With `--metric`: the id of every metric not asked for.
     other: Option<u32>,
+}
+
+impl Default for MetricTable {
+    fn default() -> Self {
+        MetricTable {
+            slots: vec![Slot::default(); SLOTS].into_boxed_slice(),
+            filled: 0,
+            long: Vec::new(),
+            ids: HashMap::new(),
+            names: Vec::new(),
+            other: None,
+        }
+    }
 }
 
 /// A scan's state while it folds lines: per metric id, the group of the
@@ -118,60 +151,81 @@ impl<'q> Tally<'q> {
     }
 
     /// Fold whole lines (each ends with `\n`, except possibly the last piece
-    /// of the input).
+    /// of the input). Lines past the last whole 64-byte block, or with fewer
+    /// than [`LINE_WINDOW`] bytes after their start, take the general path.
     #[inline]
     pub fn fold_lines(&mut self, text: &[u8]) {
-        let mut at = 0;
-        while at < text.len() {
-            let rest = &text[at..];
-            let fast = rest.first_chunk::<LINE_WINDOW>();
-            if let Some(length) = fast.and_then(|window| self.fast_line(window)) {
-                at += length;
-                continue;
+        let mut start = 0;
+        for (k, block) in text.chunks_exact(64).enumerate() {
+            let block: &[u8; 64] = block.try_into().expect("64 bytes");
+            let mut ends = simd::mask64(block, b'\n');
+            while ends != 0 {
+                let end = 64 * k + ends.trailing_zeros() as usize;
+                ends &= ends - 1;
+                let fast = text
+                    .get(start..)
+                    .and_then(|rest| rest.first_chunk::<LINE_WINDOW>());
+                if !fast.is_some_and(|window| self.fast_line(window, end - start)) {
+                    self.general_line(&text[start..end]);
+                }
+                start = end + 1;
             }
-            let end = memchr(b'\n', rest).unwrap_or(rest.len());
-            self.general_line(&rest[..end]);
-            at += end + 1;
+        }
+        for line in text[start..].split_inclusive(|&b| b == b'\n') {
+            self.general_line(line.strip_suffix(b"\n").unwrap_or(line));
         }
     }
 
-    /// A well-formed record with an epoch of at most 19 digits, a metric
-    /// the table finds (in place, or new), and a value of at most 18 digits,
-    /// folded; its length with the `\n`. `None`: the general path decides,
-    /// and nothing was counted. `w` is the [`LINE_WINDOW`] bytes from the
-    /// line's start, so there are no bounds checks; the last lines of a
-    /// buffer, with fewer bytes left, take the general path.
+    /// Fold the line of `length` bytes (without its `\n`) that starts `w`
+    /// if it is a well-formed record of at most [`FAST_LINE_MAX`] bytes with
+    /// an epoch of at most 19 digits, a metric the table holds, and a value
+    /// of at most 18 digits. `false`: the general path decides, and nothing
+    /// was counted. The epoch is parsed only when windows or filters need it.
     #[inline(always)]
-    fn fast_line(&mut self, w: &[u8; LINE_WINDOW]) -> Option<usize> {
-        let (epoch, i) = leading_digits(w, 20);
-        if i == 0 || i > 19 || w[i] != b',' {
-            return None;
+    fn fast_line(&mut self, w: &[u8; LINE_WINDOW], length: usize) -> bool {
+        if length > FAST_LINE_MAX {
+            return false;
         }
-        let at = i + 1;
-        let (id, metric_len) = self.table.find(&w[at..])?;
-        let mut j = at + metric_len + 1;
-        // Room for a sign, 18 digits and `\r\n` inside the window.
-        if j + 21 > LINE_WINDOW {
-            return None;
-        }
-        let negative = w[j] == b'-';
-        if negative || w[j] == b'+' {
-            j += 1;
-        }
-        let (value, digits) = leading_digits(&w[j..], 19);
-        if digits == 0 || digits > 18 {
-            return None;
-        }
-        let (value, j) = (value as i64, j + digits);
-        let length = match w[j] {
-            b'\n' => j + 1,
-            b'\r' if w[j + 1] == b'\n' => j + 2,
-            _ => return None,
+        let (commas, non_digits) = simd::masks(w.first_chunk().expect("64 bytes"));
+        let (commas, non_digits) = if length < 32 {
+            (u64::from(commas), u64::from(non_digits))
+        } else {
+            let more = simd::masks(w[32..].first_chunk().expect("64 bytes"));
+            (
+                u64::from(commas) | u64::from(more.0) << 32,
+                u64::from(non_digits) | u64::from(more.1) << 32,
+            )
         };
-        let value = if negative { -value } else { value };
+        // Lanes below `n` (n < 64).
+        let below = |n: usize| (1u64 << n) - 1;
+        let commas = commas & below(length);
+        if commas.count_ones() != 2 {
+            return false;
+        }
+        let first = commas.trailing_zeros() as usize;
+        let second = (commas & (commas - 1)).trailing_zeros() as usize;
+        let metric_len = second - first - 1;
+        if first == 0 || first > 19 || non_digits & below(first) != 0 || metric_len == 0 {
+            return false;
+        }
+        let mut digits_at = second + 1;
+        let negative = w[digits_at] == b'-';
+        if negative || w[digits_at] == b'+' {
+            digits_at += 1;
+        }
+        let value_end = length - usize::from(w[length - 1] == b'\r');
+        let digits = value_end.wrapping_sub(digits_at);
+        if digits.wrapping_sub(1) >= 18 || non_digits & below(value_end) & !below(digits_at) != 0 {
+            return false;
+        }
+        let Some(id) = self.table.find_in_place(w, first + 1, metric_len) else {
+            return false;
+        };
+        let epoch = self.needs_epoch.then(|| parse_run(w, 0, first));
+        let value = parse_run(w, digits_at, digits) as i64;
         self.lines += 1;
-        self.add_id(id, Some(epoch), value);
-        Some(length)
+        self.add_id(id, epoch, if negative { -value } else { value });
+        true
     }
 
     /// Any line, judged by the spec.
@@ -346,69 +400,90 @@ impl Closed {
     }
 }
 
-/// The ASCII digits that start `bytes`, at most `limit` of them: their value
-/// (wrapping past 64 bits, which callers rule out by the count) and count.
+/// The value of the `count` digits (1 to 19) at `w[at..]`, eight at a time.
 #[inline(always)]
-fn leading_digits(bytes: &[u8], limit: usize) -> (u64, usize) {
-    let mut value = 0u64;
-    for (count, &byte) in bytes.iter().take(limit).enumerate() {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return (value, count);
-        }
-        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+fn parse_run(w: &[u8; LINE_WINDOW], at: usize, count: usize) -> u64 {
+    if count <= 8 {
+        // The usual value: one word, with no branch on its length.
+        return portable::parse_digits(portable::load(w, at), count);
     }
-    (value, limit.min(bytes.len()))
+    let first = (count - 1) % 8 + 1;
+    let mut value = portable::parse_digits(portable::load(w, at), first);
+    let mut next = at + first;
+    while next < at + count {
+        value = value * 100_000_000 + portable::parse_digits(portable::load(w, next), 8);
+        next += 8;
+    }
+    value
 }
 
 impl MetricTable {
-    /// The metric at the start of `rest` (up to its `,`): its id and length.
-    /// `None` if the line has no `,` after it (the general path decides).
+    /// The id of the metric of `len` bytes at `w[at..]`, if the table holds
+    /// it where the fast path looks (`None`: the general path adds it).
     #[inline(always)]
-    fn find(&mut self, rest: &[u8]) -> Option<(u32, usize)> {
-        if let Some(word) = rest.first_chunk::<16>() {
-            let word = u128::from_le_bytes(*word);
-            if let Some(p) = self.packed.iter().find(|p| word & p.mask == p.pattern) {
-                return Some((p.id, p.len));
-            }
+    fn find_in_place(&self, w: &[u8; LINE_WINDOW], at: usize, len: usize) -> Option<u32> {
+        if len <= WORD {
+            let bytes = w[at..].first_chunk::<WORD>().expect("in the window");
+            let word = u128::from_le_bytes(*bytes) & WORD_MASKS[len];
+            return self.find_word(word, len);
         }
-        for (name, id) in &self.long {
-            let n = name.len();
-            if rest.get(n) == Some(&b',') && rest.starts_with(name) {
-                return Some((*id, n));
-            }
-        }
-        self.find_slow(rest)
+        let metric = &w[at..at + len];
+        self.long
+            .iter()
+            .find(|(name, _)| **name == *metric)
+            .map(|&(_, id)| id)
     }
 
-    /// Keep one of the first [`IN_PLACE`] metrics for comparing in place.
+    /// The slot a metric's word hashes to.
+    #[inline(always)]
+    fn slot_of(word: u128, len: usize) -> usize {
+        let mixed =
+            (word as u64 ^ (word >> 64) as u64 ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 56) as usize % SLOTS
+    }
+
+    #[inline(always)]
+    fn find_word(&self, word: u128, len: usize) -> Option<u32> {
+        let mut at = Self::slot_of(word, len);
+        // At most half the slots are filled: a free one ends every probe.
+        loop {
+            let slot = self.slots[at];
+            if slot.word == word && slot.len as usize == len {
+                return Some(slot.id);
+            }
+            if slot.len == 0 {
+                return None;
+            }
+            at = (at + 1) % SLOTS;
+        }
+    }
+
+    /// Keep a metric where [`MetricTable::find_in_place`] looks, while there
+    /// is room.
     fn remember(&mut self, metric: &[u8], id: u32) {
-        if self.packed.len() + self.long.len() >= IN_PLACE {
-            return;
-        }
         let len = metric.len();
-        if len >= 16 {
-            self.long.push((metric.into(), id));
+        if len > WORD {
+            if self.long.len() < IN_PLACE && !self.long.iter().any(|(name, _)| **name == *metric) {
+                self.long.push((metric.into(), id));
+            }
             return;
         }
-        let mut bytes = [0u8; 16];
+        let mut bytes = [0u8; WORD];
         bytes[..len].copy_from_slice(metric);
-        bytes[len] = b',';
-        self.packed.push(Packed {
-            pattern: u128::from_le_bytes(bytes),
-            mask: u128::MAX >> (8 * (15 - len)),
-            len,
-            id,
-        });
-    }
-
-    #[cold]
-    fn find_slow(&mut self, rest: &[u8]) -> Option<(u32, usize)> {
-        let end = memchr::memchr2(b',', b'\n', rest)?;
-        if rest[end] != b',' || end == 0 {
-            return None;
+        let word = u128::from_le_bytes(bytes);
+        if self.filled >= SLOTS_FILLED_MAX || self.find_word(word, len).is_some() {
+            return;
         }
-        Some((self.find_or_add(&rest[..end]), end))
+        let mut at = Self::slot_of(word, len);
+        while self.slots[at].len != 0 {
+            at = (at + 1) % SLOTS;
+        }
+        self.slots[at] = Slot {
+            word,
+            len: len as u32,
+            id,
+        };
+        self.filled += 1;
     }
 
     fn find_or_add(&mut self, metric: &[u8]) -> u32 {
@@ -416,6 +491,8 @@ impl MetricTable {
             return id;
         }
         if let Some(other) = self.other {
+            // Not in `ids`: metrics not asked for cost no memory past the
+            // table's room, however many there are.
             self.remember(metric, other);
             return other;
         }

@@ -44,10 +44,12 @@ pub struct GroupState {
 enum Values {
     List(Vec<i64>),
     /// `counts[i]` is the count of `base + i`; `base + counts.len() - 1`
-    /// fits in an i64.
+    /// fits in an i64. Counts are 32-bit, which halves the array a scan
+    /// touches at random (0–16384 takes 64 KiB); a count that would pass
+    /// 2^32 moves the group to a map.
     Dense {
         base: i64,
-        counts: Vec<u64>,
+        counts: Vec<u32>,
     },
     Map(HashMap<i64, u64>),
     Sketch(Box<Sketch>),
@@ -228,8 +230,11 @@ impl Values {
                 // length (the range ends within i64, so no other value wraps
                 // into it).
                 if let Some(count) = counts.get_mut(value.wrapping_sub(*base) as u64 as usize) {
-                    *count += times;
-                    return;
+                    if let Some(more) = u32::try_from(times).ok().and_then(|t| count.checked_add(t))
+                    {
+                        *count = more;
+                        return;
+                    }
                 }
             }
             Values::List(list) if times == 1 && list.len() < LIST_MAX => {
@@ -256,13 +261,19 @@ impl Values {
                 self.add(value, times);
             }
             Values::Dense { base, counts } => {
-                let low = i128::from(*base).min(i128::from(value));
-                let high = (i128::from(*base) + counts.len() as i128 - 1).max(i128::from(value));
-                if high - low < DENSE_MAX_WIDTH {
-                    let mut wider = vec![0u64; (high - low + 1) as usize];
-                    let shift = (i128::from(*base) - low) as usize;
+                let (start, end) = (i128::from(*base), i128::from(*base) + counts.len() as i128);
+                let outside = !(start..end).contains(&i128::from(value));
+                let low = start.min(i128::from(value));
+                let high = (end - 1).max(i128::from(value));
+                // Outside the range and narrow enough: widen. In range (a
+                // count would pass 2^32), or too wide: a map.
+                if let (true, true, Ok(times)) =
+                    (outside, high - low < DENSE_MAX_WIDTH, u32::try_from(times))
+                {
+                    let mut wider = vec![0u32; (high - low + 1) as usize];
+                    let shift = (start - low) as usize;
                     wider[shift..shift + counts.len()].copy_from_slice(counts);
-                    wider[(i128::from(value) - low) as usize] += times;
+                    wider[(i128::from(value) - low) as usize] = times;
                     *base = low as i64;
                     *counts = wider;
                 } else {
@@ -323,7 +334,7 @@ impl Values {
                     .iter()
                     .enumerate()
                     .filter(|&(_, &n)| n > 0)
-                    .map(move |(i, &n)| (base.wrapping_add(i as i64), n)),
+                    .map(move |(i, &n)| (base.wrapping_add(i as i64), u64::from(n))),
             ),
             Values::Map(map) => Box::new(map.iter().map(|(&v, &n)| (v, n))),
             Values::Sketch(sketch) => Box::new(sketch.ascending()),
@@ -406,6 +417,38 @@ mod tests {
         values.sort_unstable();
         assert_eq!(unpack(&pack(&values)).collect::<Vec<_>>(), values);
         assert_eq!(unpack(&pack(&[])).count(), 0);
+    }
+
+    #[test]
+    fn a_count_past_32_bits_moves_to_a_map() {
+        let q: Vec<Quantile> = ["0", "0.5", "1"]
+            .iter()
+            .map(|q| Quantile::parse(q).unwrap())
+            .collect();
+        let mut state = GroupState::default();
+        for v in 0..100 {
+            state.add(v);
+        }
+        assert!(matches!(state.values, Values::Dense { .. }));
+        let mut many = GroupState {
+            count: u64::from(u32::MAX) + 5,
+            sum: 7 * (i128::from(u32::MAX) + 5),
+            min: 7,
+            max: 7,
+            values: Values::Dense {
+                base: 7,
+                counts: vec![u32::MAX],
+            },
+        };
+        many.values.add(7, 5);
+        assert!(matches!(many.values, Values::Map(_)));
+        state.merge(&many);
+        assert_eq!(state.count, 100 + u64::from(u32::MAX) + 5);
+        assert_eq!(state.quantiles(&q), [0, 7, 99]);
+        assert_eq!(
+            many.values.counts().collect::<Vec<_>>(),
+            [(7, u64::from(u32::MAX) + 5)]
+        );
     }
 
     #[test]
