@@ -40,7 +40,7 @@ NF == 3 && $3 ~ /^[-+]?[0-9]+$/ {
     if (!($2 in lo) || v < lo[$2]) lo[$2] = v
     if (!($2 in hi) || v > hi[$2]) hi[$2] = v
 }
-END { for (m in n) printf "%s\t%d\t%d\t%d\t%d\n", m, n[m], s[m], lo[m], hi[m] }'
+END { for (m in n) printf "%s\t%d\t%.0f\t%d\t%d\n", m, n[m], s[m], lo[m], hi[m] }'
 
 # The answers, as metric, count, sum, min, max, then quantiles (tab-separated).
 "$lb" stats --csv --threads "$nproc" "$raw" | tail -n +2 | cut -d, -f1-5,7-9 | tr , '\t' > "$out/logbench"

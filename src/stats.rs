@@ -17,7 +17,9 @@ mod sketch;
 mod state;
 mod summary;
 
+use std::io::Read;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub use engine::Tally;
 pub use output::Report;
@@ -29,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::scan::LineFold;
 use crate::strategy::parallel;
+use crate::tools::profile::{Off, Probe, Profile, Recorder, Stage, Timed};
 
 /// The fast engine's fold, for `parallel`'s drivers.
 pub struct StatsFold<'q> {
@@ -129,4 +132,55 @@ pub fn summarise_files<P: AsRef<Path>>(
         }
     }
     Ok(outcome)
+}
+
+/// `logbench profile` for `stats`: `engine` at one thread, once plain and
+/// once with its stages timed, as [`crate::tools::profile::profile_file`]
+/// does for `mean`'s rungs. The fast engine is run through the stream
+/// driver both times (its fold is the benchmarked fold; a probe cannot
+/// time the pread chunks' reads from inside rayon's workers).
+pub fn profile_file(path: &Path, query: &StatsQuery, engine: Engine) -> Result<Profile> {
+    let run = |probe: &dyn Fn(Input) -> Result<Summary>| -> Result<Duration> {
+        let input = Input::open(path)?;
+        if input.file().is_none() {
+            return Err(Error::NotRereadable {
+                file: input.name().to_owned(),
+            });
+        }
+        let started = Instant::now();
+        probe(input)?;
+        Ok(started.elapsed())
+    };
+    let recorder = Recorder::default();
+    let (plain, profiled) = match engine {
+        Engine::Naive => (
+            run(&|input| naive::summarise_probed(input, query, &Off))?,
+            run(&|input| naive::summarise_probed(input, query, &recorder))?,
+        ),
+        Engine::Fast => (
+            run(&|input| fast_probed(input, query, &Off))?,
+            run(&|input| fast_probed(input, query, &recorder))?,
+        ),
+    };
+    Ok(Profile {
+        strategy: format!("stats --engine {}", engine.name()),
+        rows: recorder.rows(),
+        profiled,
+        plain,
+    })
+}
+
+/// The fast engine on one thread through the stream driver, its reads and
+/// folds timed by `probe`.
+fn fast_probed<P: Probe>(input: Input, query: &StatsQuery, probe: &P) -> Result<Summary> {
+    let mut decoder = Timed::new(input.into_decoder(), probe);
+    let fold = StatsFold { query };
+    let mut tally = fold.start();
+    crate::scan::fold_stream(
+        |buf| decoder.read(buf).map_err(|e| decoder.get_ref().error(e)),
+        query.buffer_size,
+        &mut tally,
+        |text, tally| probe.time(Stage::Scan, || fold.fold(text, tally)),
+    )?;
+    Ok(probe.time(Stage::Summarise, || fold.finish(tally)))
 }

@@ -491,3 +491,138 @@ fn usage_errors_exit_2() {
             .code(2);
     }
 }
+
+/// `mean`'s bad-input table (README), row by row, for `stats`: both engines,
+/// one and two threads. A file that cannot be read to its end gives no
+/// answer and names itself; everything else answers as the raw text does.
+#[test]
+fn means_bad_input_table_applies_to_stats() {
+    let dir = TempDir::new().unwrap();
+    let put = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    // No trailing newline, CRLF, a NUL, invalid UTF-8, `+7`, `007`, the i64
+    // bounds, blank and malformed lines.
+    let text: &[u8] =
+        b"1,cpu,+7\r\n2,cpu,007\n3,c\0u,-9223372036854775808\n4,\xff,9223372036854775807\n\n\
+        5,cpu,9223372036854775808\n6,cpu\n7,cpu,1,2\n8,,1\nx,cpu,1\n9,cpu,5";
+    let mut bzip = bz2(&text[..40]);
+    bzip.extend(bz2(&text[40..]));
+    let mut gzip = gz(&text[..33]);
+    gzip.extend(gz(&text[33..]));
+    let answers = [
+        put("plain.log", text),
+        put("named-wrong.log.bz2", text),
+        put("multi-stream.log.bz2", &bzip),
+        put("multi-member.log.gz", &gzip),
+    ];
+    let mut truncated = bz2(MIXED);
+    truncated.truncate(truncated.len() - 10);
+    let mut flipped = bz2(MIXED);
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x10;
+    let mut tailed_bz2 = bz2(MIXED);
+    tailed_bz2.extend_from_slice(b"garbage");
+    let mut tailed_gz = gz(MIXED);
+    tailed_gz.extend_from_slice(b"garbage");
+    let mut flipped_gz = gz(MIXED);
+    let middle = flipped_gz.len() / 2;
+    flipped_gz[middle] ^= 0x10;
+    let errors = [
+        (dir.path().join("missing.log"), "cannot open"),
+        (dir.path().to_path_buf(), "directory"),
+        (put("truncated.log.bz2", &truncated), "truncated"),
+        (put("flipped.log.bz2", &flipped), ""),
+        (put("tailed.log.bz2", &tailed_bz2), ""),
+        (put("tailed.log.gz", &tailed_gz), ""),
+        (put("flipped.log.gz", &flipped_gz), ""),
+    ];
+    let json = |args: &[&str], path: &std::path::Path| {
+        let out = logbench()
+            .arg("stats")
+            .args(args)
+            .arg("--json")
+            .arg(path)
+            .assert()
+            .success();
+        let mut doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        doc.as_object_mut().unwrap().remove("seconds");
+        doc
+    };
+    let expected = json(&["--engine", "naive"], &answers[0]);
+    assert_eq!(expected["records"], 5);
+    assert_eq!(expected["malformed"], 5);
+    for engine in ["naive", "fast"] {
+        for threads in ["1", "2"] {
+            let args = ["--engine", engine, "--threads", threads];
+            for path in &answers {
+                assert_eq!(json(&args, path), expected, "{engine} {threads} {path:?}");
+            }
+            for (path, why) in &errors {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                logbench()
+                    .arg("stats")
+                    .args(args)
+                    .arg(path)
+                    .assert()
+                    .code(1)
+                    .stdout("")
+                    .stderr(predicate::str::contains(name).and(predicate::str::contains(*why)));
+            }
+        }
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("logbench"))
+        .arg("stats")
+        .arg(&answers[0])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to standard output"));
+}
+
+#[test]
+fn profile_times_the_stats_engines_stages() {
+    let path = write_one(MIXED);
+    for (engine, stages) in [
+        (
+            "naive",
+            &[
+                "split lines",
+                "parse + filter",
+                "collect (push)",
+                "summarise",
+            ][..],
+        ),
+        (
+            "fast",
+            &["decompress", "scan (split+parse+fold)", "summarise"],
+        ),
+    ] {
+        let out = logbench()
+            .args(["profile", "--stats", engine])
+            .arg(&path)
+            .assert()
+            .success();
+        let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(
+            table.starts_with(&format!("stats --engine {engine} in ")),
+            "{table}"
+        );
+        for stage in stages {
+            assert!(table.contains(stage), "{engine}: no {stage:?} in\n{table}");
+        }
+        assert!(table.contains("observer effect"), "{table}");
+    }
+    logbench()
+        .args(["profile", "--stats", "fast", "-"])
+        .write_stdin(MIXED)
+        .assert()
+        .code(2);
+}

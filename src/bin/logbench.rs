@@ -69,6 +69,15 @@ struct ProfileArgs {
     /// The rung to profile (instrumented: naive-regex, memchr-split, mask-split, swar).
     #[arg(long, default_value = "naive-regex")]
     strategy: String,
+    /// Profile `logbench stats` (every metric, default quantiles) with this
+    /// engine instead of a rung of `mean`.
+    #[arg(
+        long,
+        conflicts_with_all = ["strategy", "metric"],
+        value_parser = clap::builder::PossibleValuesParser::new(stats::Engine::ALL.map(stats::Engine::name))
+            .map(|name: String| stats::Engine::find(&name).expect("one of the names listed"))
+    )]
+    stats: Option<stats::Engine>,
     /// The metric to average.
     #[arg(long, default_value = DEFAULT_METRIC)]
     metric: OsString,
@@ -200,10 +209,16 @@ fn main() -> ExitCode {
         Command::Stats(args) => stats_command(&args),
         Command::Measure(args) => measure(&args),
         Command::Profile(args) => {
-            let result = strategy::find(&args.strategy).and_then(|s| {
-                let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
-                logbench::tools::profile::profile_file(s, &args.file, &query)
-            });
+            let result = match args.stats {
+                Some(engine) => {
+                    let query = stats::StatsQuery::default().with_threads(1);
+                    stats::profile_file(&args.file, &query, engine)
+                }
+                None => strategy::find(&args.strategy).and_then(|s| {
+                    let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
+                    logbench::tools::profile::profile_file(s, &args.file, &query)
+                }),
+            };
             match result {
                 Ok(profile) => {
                     out!("{}", profile.table());

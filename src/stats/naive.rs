@@ -17,17 +17,24 @@ use super::summary::Summary;
 use crate::error::Result;
 use crate::grammar;
 use crate::input::Input;
+use crate::tools::profile::{Off, Probe, Stage, Timed};
 
 pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
-    let mut decoder = std::io::BufReader::new(input.into_decoder());
+    summarise_probed(input, query, &Off)
+}
+
+/// [`summarise`] with its stages timed by `probe` (`logbench profile`): the
+/// same code, so the profile is of what the benchmark runs.
+pub fn summarise_probed<P: Probe>(input: Input, query: &StatsQuery, probe: &P) -> Result<Summary> {
+    let mut reader = std::io::BufReader::new(Timed::new(input.into_decoder(), probe));
     let mut values: HashMap<(Option<u64>, Vec<u8>), Vec<i64>> = HashMap::new();
     let mut summary = Summary::default();
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = decoder
-            .read_until(b'\n', &mut line)
-            .map_err(|e| decoder.get_ref().error(e))?;
+        let read = probe
+            .time(Stage::SplitLines, || reader.read_until(b'\n', &mut line))
+            .map_err(|e| reader.get_ref().get_ref().error(e))?;
         if read == 0 {
             break;
         }
@@ -36,39 +43,46 @@ pub fn summarise(input: Input, query: &StatsQuery) -> Result<Summary> {
         if text.is_empty() {
             continue;
         }
-        let Some((epoch, metric, value)) = grammar::parse_fields(text) else {
-            summary.malformed += 1;
-            summary.first_malformed.get_or_insert(summary.lines);
-            continue;
-        };
-        summary.records += 1;
-        let window = match query.place(grammar::epoch_value(epoch)) {
-            Place::Window(start) => query.every.map(|_| start),
-            Place::Filtered => continue,
-            Place::OutOfRange => {
-                summary.out_of_range += 1;
-                continue;
+        let record = probe.time(Stage::ParseFilter, || {
+            let Some((epoch, metric, value)) = grammar::parse_fields(text) else {
+                summary.malformed += 1;
+                summary.first_malformed.get_or_insert(summary.lines);
+                return None;
+            };
+            summary.records += 1;
+            let window = match query.place(grammar::epoch_value(epoch)) {
+                Place::Window(start) => query.every.map(|_| start),
+                Place::Filtered => return None,
+                Place::OutOfRange => {
+                    summary.out_of_range += 1;
+                    return None;
+                }
+            };
+            let asked = query.metrics.is_empty() || query.metrics.iter().any(|m| m == metric);
+            asked.then_some((window, metric, value))
+        });
+        if let Some((window, metric, value)) = record {
+            probe.time(Stage::Collect, || {
+                values
+                    .entry((window, metric.to_vec()))
+                    .or_default()
+                    .push(value)
+            });
+        }
+    }
+    probe.time(Stage::Summarise, || {
+        for ((window, metric), mut list) in values {
+            list.sort_unstable();
+            let mut state = GroupState::default();
+            for value in list {
+                state.add(value);
             }
-        };
-        if !query.metrics.is_empty() && !query.metrics.iter().any(|m| m == metric) {
-            continue;
+            summary
+                .metrics
+                .entry(metric)
+                .or_default()
+                .insert(window, state);
         }
-        values
-            .entry((window, metric.to_vec()))
-            .or_default()
-            .push(value);
-    }
-    for ((window, metric), mut list) in values {
-        list.sort_unstable();
-        let mut state = GroupState::default();
-        for value in list {
-            state.add(value);
-        }
-        summary
-            .metrics
-            .entry(metric)
-            .or_default()
-            .insert(window, state);
-    }
+    });
     Ok(summary)
 }

@@ -129,6 +129,11 @@ impl<'p, R, P> Timed<'p, R, P> {
     pub fn new(inner: R, probe: &'p P) -> Self {
         Timed { inner, probe }
     }
+
+    /// The reader it times.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
 }
 
 impl<R: Read, P: Probe> Read for Timed<'_, R, P> {
