@@ -42,7 +42,10 @@ pub fn decode_blocks<T: Send>(
     let mut order = InOrder::new(accept);
     // `move`: the framing runs on a pool thread and owns the channel; it hands
     // the receiver back, and the last sender is gone once the scope has ended.
-    let (framed, done_rx, mut order) = pool.scope(move |scope| {
+    // FIFO: with one thread, the framer runs the decodes itself while it
+    // waits, and in LIFO order the first block would wait for all the
+    // others, every decoded block held until the end.
+    let (framed, done_rx, mut order) = pool.scope_fifo(move |scope| {
         let framed = frame_and_spawn(scope, file, ahead, each, &done_tx, &done_rx, &mut order)
             .map_err(|e| Error::read(name, e));
         (framed, done_rx, order)
@@ -61,7 +64,7 @@ type Decoded<T> = (usize, Option<T>);
 /// thread), keeping at most `4 × threads` in flight; `false` if the framing or
 /// a stream CRC fails.
 fn frame_and_spawn<'scope, T: Send + 'scope, F: Fn(&[u8]) -> T + Sync, A: FnMut(T)>(
-    scope: &rayon::Scope<'scope>,
+    scope: &rayon::ScopeFifo<'scope>,
     file: &File,
     ahead: usize,
     each: &'scope F,
@@ -88,7 +91,7 @@ fn frame_and_spawn<'scope, T: Send + 'scope, F: Fn(&[u8]) -> T + Sync, A: FnMut(
                 let block = window.copy_block(level, start, end);
                 stream_crc = stream_crc.rotate_left(1) ^ window.block_crc(start);
                 let (done, sequence) = (done_tx.clone(), sent);
-                scope.spawn(move |_| {
+                scope.spawn_fifo(move |_| {
                     let _ = done.send((sequence, decode_block(&block, each)));
                 });
                 sent += 1;

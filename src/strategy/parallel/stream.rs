@@ -34,14 +34,17 @@ pub(crate) fn scan_pipelined<F: LineFold>(
     let merged_ref = &merged;
     let mut blocks = LineBlocks::new(block);
     // `move`: the decoding closure runs on a pool thread and owns the receiver.
-    pool.scope(move |scope| -> Result<()> {
+    // FIFO: with one thread, the decoder runs the scans itself while it
+    // waits, and in LIFO order the first block would wait for all the others,
+    // every part held in `waiting` until the end.
+    pool.scope_fifo(move |scope| -> Result<()> {
         for sequence in 0.. {
             let mut buffer = receive_helping(&free_rx);
             if !blocks.fill(&mut decoder, &mut buffer)? {
                 return Ok(());
             }
             let free_tx = free_tx.clone();
-            scope.spawn(move |_| {
+            scope.spawn_fifo(move |_| {
                 let part = fold.part(&buffer);
                 let _ = free_tx.send(buffer); // the pipeline may already be done
                 merged_ref
