@@ -256,8 +256,14 @@ impl<'q> Tally<'q> {
         if id >= self.wanted.len() {
             self.learn(id);
         }
+        if !self.needs_epoch {
+            // One window (0) for the whole scan: the group is always open.
+            if self.wanted[id] {
+                self.open[id].1.add(value);
+            }
+            return;
+        }
         let window = match epoch {
-            _ if !self.needs_epoch => 0,
             Some(epoch) if self.span.contains(&epoch) => self.span_window,
             _ => match self.place(epoch) {
                 Some(window) => window,
