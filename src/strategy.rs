@@ -6,6 +6,9 @@
 //! same bytes (the contract in `LOG-FORMAT.md`); the tests check each against a
 //! plain reference implementation. A rung never calls into another rung.
 
+use std::path::Path;
+use std::time::Instant;
+
 use crate::answer::Answer;
 use crate::error::{Error, Result};
 use crate::input::Input;
@@ -119,6 +122,28 @@ pub fn find(name: &str) -> Result<&'static Strategy> {
 }
 
 impl Strategy {
+    /// Open `path` (`-` for standard input) and answer it, as `mean` does:
+    /// the record it prints, timed from the open.
+    pub fn answer_file(&self, path: &Path, query: &Query, strict: bool) -> Result<MeanRecord> {
+        let started = Instant::now();
+        let input = Input::open(path)?;
+        let format = input.format();
+        let answer = self.answer(input, query, strict)?;
+        Ok(MeanRecord {
+            file: path.display().to_string(),
+            metric: query.metric_lossy(),
+            strategy: self.name,
+            format: format.name(),
+            count: answer.count,
+            sum: answer.sum,
+            min: answer.min,
+            max: answer.max,
+            mean: answer.mean().expect("answer() rejects count == 0"),
+            malformed: answer.malformed,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
     /// Run the rung and apply the contract's rules about the result: no record
     /// of the metric is an error (never a mean of 0 or NaN), and in strict mode
     /// the first malformed line is an error naming its line number.
@@ -137,4 +162,21 @@ impl Strategy {
         }
         Ok(answer)
     }
+}
+
+/// One file's answer as `mean` reports it: `--json`'s fields, which the
+/// Python extension returns too. `sum` is exact (JSON and Python integers).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MeanRecord {
+    pub file: String,
+    pub metric: String,
+    pub strategy: &'static str,
+    pub format: &'static str,
+    pub count: u64,
+    pub sum: i128,
+    pub min: i64,
+    pub max: i64,
+    pub mean: f64,
+    pub malformed: u64,
+    pub seconds: f64,
 }

@@ -14,9 +14,8 @@ use std::time::Instant;
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 use logbench::stats;
-use logbench::strategy::{self, DEFAULT_METRIC};
-use logbench::{Answer, Error, Input, Query, STRATEGIES, Strategy};
-use serde::Serialize;
+use logbench::strategy::{self, DEFAULT_METRIC, MeanRecord};
+use logbench::{Error, Query, STRATEGIES};
 
 /// `println!` through [`data_gen::stdout::write`]: a full disk is an error
 /// message and exit status 1, not a panic.
@@ -301,22 +300,11 @@ fn mean(args: &MeanArgs) -> ExitCode {
     }
     let mut failed = false;
     for file in &args.files {
-        let started = Instant::now();
-        let result = Input::open(file).and_then(|input| {
-            let format = input.format();
-            chosen
-                .answer(input, &query, args.strict)
-                .map(|a| (format, a))
-        });
-        let seconds = started.elapsed().as_secs_f64();
-        let name = file.display().to_string();
-        match result {
-            Ok((format, answer)) => {
-                print_answer(args, &name, chosen, format, &answer, &query, seconds)
-            }
+        match chosen.answer_file(file, &query, args.strict) {
+            Ok(record) => print_answer(args, &record),
             Err(e) => {
                 failed = true;
-                report_error(args, &name, &e);
+                report_error(args, &file.display().to_string(), &e);
             }
         }
     }
@@ -378,64 +366,30 @@ fn stats_command(args: &StatsArgs) -> ExitCode {
     }
 }
 
-/// The `--json` record for one answered file; `sum` is written as an exact integer.
-#[derive(Serialize)]
-struct JsonAnswer<'a> {
-    file: &'a str,
-    metric: String,
-    strategy: &'a str,
-    format: &'static str,
-    count: u64,
-    sum: i128,
-    min: i64,
-    max: i64,
-    mean: f64,
-    malformed: u64,
-    seconds: f64,
-}
-
-fn print_answer(
-    args: &MeanArgs,
-    file: &str,
-    strategy: &Strategy,
-    format: logbench::Format,
-    answer: &Answer,
-    query: &Query,
-    seconds: f64,
-) {
-    let mean = answer.mean().expect("answer() rejects count == 0");
+fn print_answer(args: &MeanArgs, record: &MeanRecord) {
     if args.json {
-        let record = JsonAnswer {
-            file,
-            metric: query.metric_lossy(),
-            strategy: strategy.name,
-            format: format.name(),
-            count: answer.count,
-            sum: answer.sum,
-            min: answer.min,
-            max: answer.max,
-            mean,
-            malformed: answer.malformed,
-            seconds,
-        };
         outln!(
             "{}",
-            serde_json::to_string(&record).expect("plain data serialises")
+            serde_json::to_string(record).expect("plain data serialises")
         );
     } else {
+        let MeanRecord {
+            file,
+            metric,
+            strategy,
+            format,
+            count,
+            sum,
+            min,
+            max,
+            mean,
+            malformed,
+            seconds,
+        } = record;
         outln!(
-            "{file}: mean {} = {mean:.6} over {} records (min {}, max {}, sum {}); {} malformed lines",
-            query.metric_lossy(),
-            answer.count,
-            answer.min,
-            answer.max,
-            answer.sum,
-            answer.malformed,
+            "{file}: mean {metric} = {mean:.6} over {count} records (min {min}, max {max}, sum {sum}); {malformed} malformed lines"
         );
-        outln!(
-            "  {format} input, strategy {}, {seconds:.3} s",
-            strategy.name
-        );
+        outln!("  {format} input, strategy {strategy}, {seconds:.3} s");
     }
 }
 
