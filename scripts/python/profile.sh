@@ -1,0 +1,67 @@
+#!/bin/sh
+# The case study's Python baseline (scripts/python/baseline.py), measured and
+# profiled with the case study's own tools, on the same 5M-line seed sets as
+# the ladder. Writes results/python/:
+#
+#   measure.txt         whole processes (`logbench measure`): the baseline, its
+#                       running-sum cure, the same script calling the logbench
+#                       extension, and the logbench CLI, on raw, gz and bz2
+#   cprofile.txt        cProfile on bz2, sorted by own time (tottime)
+#   line_profiler.txt   line_profiler (kernprof) on bz2, per line
+#   tracemalloc.txt     what the list of values costs, against the running sum
+#   extension.txt       logbench.mean() called in-process against the CLI process
+#
+#   scripts/python/profile.sh [RUNS]
+#
+# Uses the data sets `cargo bench` caches under target/logbench-data (made
+# here with gen-log if missing) and the virtualenv `cargo test` makes under
+# target/python-venv (made here if missing); installs line_profiler there
+# and builds the extension into it.
+set -eu
+runs=${1:-3}
+cd "$(dirname "$0")/../.."
+cargo build --release --quiet --bin logbench --bin gen-log
+lb=target/release/logbench
+data=target/logbench-data
+seed=$data/seed-5000000.log
+for suffix in "" .gz .bz2; do
+    format=${suffix#.}
+    [ -f "$seed$suffix" ] || target/release/gen-log --lines 5000000 --format "${format:-raw}" --out "$seed$suffix"
+done
+venv=target/python-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt -r scripts/python/requirements.txt
+VIRTUAL_ENV=$venv CARGO_TARGET_DIR=target/python-build \
+    "$venv/bin/maturin" develop --release --quiet --manifest-path python/Cargo.toml
+py=$venv/bin/python
+baseline=scripts/python/baseline.py
+out=results/python
+mkdir -p "$out"
+
+median() { # the median wall time and the peak RSS of a command
+    "$lb" measure -n "$runs" -- "$@" | awk '/^wall/ {w=$5} /^rss/ {r=$7} END {printf "%8.3f s %8.1f MiB", w, r}'
+}
+{
+    echo "# $(date -u +%F), $("$py" --version), $(nproc) cores, $runs runs each (median wall, max peak RSS)"
+    for suffix in "" .gz .bz2; do
+        format=${suffix#.}
+        format=${format:-raw}
+        printf '%-44s %s\n' "$format: baseline.py (list)" "$(median "$py" "$baseline" "$seed$suffix")"
+        printf '%-44s %s\n' "$format: baseline.py --running-sum" "$(median "$py" "$baseline" "$seed$suffix" --running-sum)"
+        printf '%-44s %s\n' "$format: baseline.py --logbench (extension)" "$(median "$py" "$baseline" "$seed$suffix" --logbench)"
+        printf '%-44s %s\n' "$format: logbench mean (CLI)" "$(median "$lb" mean "$seed$suffix")"
+    done
+} > "$out/measure.txt"
+cat "$out/measure.txt"
+
+"$py" scripts/python/call_overhead.py "$runs" "$lb" "$seed" "$seed.gz" "$seed.bz2" > "$out/extension.txt"
+cat "$out/extension.txt"
+"$py" -m cProfile -s tottime "$baseline" "$seed.bz2" | tail -n +2 | head -n 25 > "$out/cprofile.txt"
+"$venv/bin/kernprof" -l -o target/baseline.py.lprof "$baseline" "$seed.bz2" > /dev/null
+"$py" -m line_profiler -u 0.001 target/baseline.py.lprof > "$out/line_profiler.txt"
+{
+    echo "# baseline.py on $seed.bz2 under tracemalloc: the list of values, then the running sum"
+    "$py" "$baseline" "$seed.bz2" --tracemalloc 2>&1
+    "$py" "$baseline" "$seed.bz2" --tracemalloc --running-sum 2>&1
+} > "$out/tracemalloc.txt"
+echo "wrote $out/"
