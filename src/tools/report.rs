@@ -20,6 +20,7 @@ use crate::tools::profile::profile_file;
 mod chart;
 mod criterion;
 mod findings;
+mod python;
 mod tables;
 
 pub use chart::throughput_svg;
@@ -248,6 +249,12 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
     ];
     for (title, body) in sections {
         let _ = writeln!(md, "## {title}\n\n{body}");
+    }
+    if let Some(body) = python::python_section(out) {
+        let _ = writeln!(
+            md,
+            "## The case study in its own language (Python 3, here)\n\n{body}"
+        );
     }
     let chart = out.join("throughput.svg");
     write_atomically(&chart, throughput_svg(record).as_bytes()).map_err(|e| io(&chart, e))?;
