@@ -7,6 +7,7 @@
 //! (`maturin develop --release`, incremental) into that virtualenv and runs
 //! pytest against this build's `logbench` binary.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -33,7 +34,9 @@ fn the_python_extensions_tests_pass() {
     let stamp = venv.join("requirements-test.txt");
     let installed = std::fs::read(&stamp).ok() == std::fs::read(&requirements).ok();
     if !installed {
-        eprintln!(
+        // Straight to standard error: the test harness captures `eprintln!`.
+        let _ = writeln!(
+            std::io::stderr(),
             "python tests: installing maturin and pytest from the package index into {} (first run only)",
             venv.display()
         );
