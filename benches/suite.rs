@@ -5,7 +5,7 @@
 //!   the mixed data set;
 //! - `scaling`: the `parallel` rung at 1, 2, … all cores, per format;
 //! - `stages`: the subtraction view of `naive-regex`;
-//! - `stats-raw`, `stats-gz`: `logbench stats` on the mixed set, naive and fast.
+//! - `stats-raw`: `logbench stats` on the mixed set, naive and fast.
 //!
 //! Pick groups with criterion's filter (a regex on `group/benchmark`), e.g.
 //! `cargo bench -- 'raw/'` or `cargo bench -- 'scaling-bz2/'`.
