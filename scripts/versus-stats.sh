@@ -17,11 +17,8 @@
 set -eu
 runs=${1:-5}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin logbench --bin gen-log
-lb=target/release/logbench
-data=target/logbench-data
-raw=$data/mixed-5000000.log
-[ -f "$raw" ] || target/release/gen-log --mix mixed --lines 5000000 --format raw --out "$raw"
+. scripts/common.sh
+raw=$(data_set mixed raw)
 venv=target/versus-venv
 if [ ! -x "$venv/bin/python" ]; then
     echo "installing DuckDB and polars into $venv (once)" >&2
@@ -61,9 +58,6 @@ for peer in duckdb polars awk; do
     fi
 done
 
-median() { # the median wall time and the peak RSS of a command
-    "$lb" measure -n "$runs" -- "$@" | awk '/^wall/ {w=$5} /^rss/ {r=$7} END {printf "%8.3f s %8.1f MiB", w, r}'
-}
 row() { # label, command...
     label=$1; shift
     printf '%-40s %s\n' "$label" "$(median "$@")"

@@ -20,14 +20,10 @@
 set -eu
 runs=${1:-3}
 cd "$(dirname "$0")/../.."
-cargo build --release --quiet --bin logbench --bin gen-log
-lb=target/release/logbench
-data=target/logbench-data
-seed=$data/seed-5000000.log
-for suffix in "" .gz .bz2; do
-    format=${suffix#.}
-    [ -f "$seed$suffix" ] || target/release/gen-log --lines 5000000 --format "${format:-raw}" --out "$seed$suffix"
-done
+. scripts/common.sh
+seed=$(data_set seed raw)
+data_set seed gz > /dev/null
+data_set seed bz2 > /dev/null
 venv=target/python-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt -r scripts/python/requirements.txt
@@ -38,9 +34,6 @@ baseline=scripts/python/baseline.py
 out=results/python
 mkdir -p "$out"
 
-median() { # the median wall time and the peak RSS of a command
-    "$lb" measure -n "$runs" -- "$@" | awk '/^wall/ {w=$5} /^rss/ {r=$7} END {printf "%8.3f s %8.1f MiB", w, r}'
-}
 {
     echo "# $(date -u +%F), $("$py" --version), $(nproc) cores, $runs runs each (median wall, max peak RSS)"
     for suffix in "" .gz .bz2; do
