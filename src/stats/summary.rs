@@ -46,15 +46,6 @@ impl Summary {
             .any(|group| group.count > 0)
     }
 
-    /// Every group, as (window, metric, state), in no particular order.
-    pub fn groups(&self) -> impl Iterator<Item = (Option<u64>, &[u8], &GroupState)> {
-        self.metrics.iter().flat_map(|(metric, windows)| {
-            windows
-                .iter()
-                .map(move |(&window, state)| (window, metric.as_slice(), state))
-        })
-    }
-
     /// Fold in the summary of the input that follows this one.
     pub fn merge(&mut self, later: Summary) {
         for (metric, mut theirs) in later.metrics {
