@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::scan::LineFold;
 use crate::strategy::parallel;
-use crate::tools::profile::{Off, Probe, Profile, Recorder, Stage, Timed};
+use crate::tools::profile::{Off, Probe, Profile, Recorder, Stage, Timed, open_rereadable};
 
 /// The fast engine's fold, for `parallel`'s drivers.
 pub struct StatsFold<'q> {
@@ -141,12 +141,7 @@ pub fn summarise_files<P: AsRef<Path>>(
 /// time the pread chunks' reads from inside rayon's workers).
 pub fn profile_file(path: &Path, query: &StatsQuery, engine: Engine) -> Result<Profile> {
     let run = |probe: &dyn Fn(Input) -> Result<Summary>| -> Result<Duration> {
-        let input = Input::open(path)?;
-        if input.file().is_none() {
-            return Err(Error::NotRereadable {
-                file: input.name().to_owned(),
-            });
-        }
+        let input = open_rereadable(path)?;
         let started = Instant::now();
         probe(input)?;
         Ok(started.elapsed())

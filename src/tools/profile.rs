@@ -232,14 +232,8 @@ pub fn profile_file(
             instrumented: instrumented.join(", "),
         });
     };
-    let input = crate::Input::open(path)?;
-    if input.file().is_none() {
-        return Err(crate::Error::NotRereadable {
-            file: input.name().to_owned(),
-        });
-    }
     let started = Instant::now();
-    (strategy.run)(input, query)?;
+    (strategy.run)(open_rereadable(path)?, query)?;
     let plain = started.elapsed();
     let recorder = Recorder::default();
     let started = Instant::now();
@@ -251,6 +245,18 @@ pub fn profile_file(
         profiled,
         plain,
     })
+}
+
+/// Open `path` for a profile, which runs the code twice (plain, then
+/// instrumented): a stream cannot be read twice, so it is refused.
+pub fn open_rereadable(path: &std::path::Path) -> crate::Result<crate::Input> {
+    let input = crate::Input::open(path)?;
+    if input.file().is_none() {
+        return Err(crate::Error::NotRereadable {
+            file: input.name().to_owned(),
+        });
+    }
+    Ok(input)
 }
 
 #[cfg(test)]
