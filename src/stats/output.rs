@@ -237,6 +237,15 @@ impl<'a> Report<'a> {
         let header = self.columns();
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
         let metric_column = usize::from(self.windowed);
+        // The characters a cell shows: only a metric can hold characters of
+        // more than one byte.
+        let shown = |c: usize, cell: &[u8]| {
+            if c == metric_column {
+                std::str::from_utf8(cell).map_or(cell.len(), |s| s.chars().count())
+            } else {
+                cell.len()
+            }
+        };
         let mut cells = Cells::default();
         // Each group's quantiles, found once for both passes.
         let mut quantiles = Vec::with_capacity(self.groups.len() * self.asked.len());
@@ -253,14 +262,7 @@ impl<'a> Report<'a> {
         for (i, group) in self.groups.iter().enumerate() {
             self.cells(group, &quantiles[i * each..][..each], false, &mut cells);
             for (c, width) in widths.iter_mut().enumerate() {
-                let cell = cells.get(c);
-                // Only a metric can hold characters of more than one byte.
-                let shown = if c == metric_column {
-                    std::str::from_utf8(cell).map_or(cell.len(), |s| s.chars().count())
-                } else {
-                    cell.len()
-                };
-                *width = (*width).max(shown);
+                *width = (*width).max(shown(c, cells.get(c)));
             }
         }
         let mut line = Vec::new();
@@ -270,12 +272,7 @@ impl<'a> Report<'a> {
                 if c > 0 {
                     line.extend_from_slice(b"  ");
                 }
-                let shown = if c == metric_column {
-                    std::str::from_utf8(cell).map_or(cell.len(), |s| s.chars().count())
-                } else {
-                    cell.len()
-                };
-                let pad = std::iter::repeat_n(b' ', widths[c] - shown);
+                let pad = std::iter::repeat_n(b' ', widths[c] - shown(c, cell));
                 if c == metric_column {
                     line.extend_from_slice(cell);
                     line.extend(pad);
