@@ -121,6 +121,11 @@ pub fn find(name: &str) -> Result<&'static Strategy> {
         .ok_or_else(|| Error::UnknownStrategy(name.to_owned()))
 }
 
+/// The strategy named, or the default when none is: what `mean` runs.
+pub fn find_or_default(name: Option<&str>) -> Result<&'static Strategy> {
+    name.map_or_else(|| Ok(default_strategy()), find)
+}
+
 impl Strategy {
     /// Open `path` (`-` for standard input) and answer it, as `mean` does:
     /// the record it prints, timed from the open.

@@ -62,10 +62,7 @@ fn mean_json(
     strategy: Option<String>,
     strict: bool,
 ) -> PyResult<String> {
-    let chosen = match strategy {
-        None => strategy::default_strategy(),
-        Some(name) => strategy::find(&name).map_err(to_python)?,
-    };
+    let chosen = strategy::find_or_default(strategy.as_deref()).map_err(to_python)?;
     let metric = metric.map_or_else(|| DEFAULT_METRIC.as_bytes().to_vec(), Metric::into_bytes);
     let mut query = Query::new(metric);
     if let Some(threads) = threads {

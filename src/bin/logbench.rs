@@ -284,15 +284,12 @@ fn measure(args: &MeasureArgs) -> ExitCode {
 }
 
 fn mean(args: &MeanArgs) -> ExitCode {
-    let chosen = match &args.strategy {
-        None => strategy::default_strategy(),
-        Some(name) => match strategy::find(name) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("logbench: {e}");
-                return ExitCode::from(2);
-            }
-        },
+    let chosen = match strategy::find_or_default(args.strategy.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("logbench: {e}");
+            return ExitCode::from(2);
+        }
     };
     let mut query = Query::new(args.metric.clone().into_vec());
     if let Some(threads) = args.threads {
