@@ -82,6 +82,11 @@ pub enum Error {
     )]
     NotRereadable { file: String },
 
+    /// `profile --heap` ran in a program without the counting allocator
+    /// (the `logbench` binary installs it; a library user must do so too).
+    #[error("cannot count the heap: {problem}")]
+    HeapCount { problem: String },
+
     /// A strategy name that the registry does not know.
     #[error("unknown strategy {0:?}; `logbench strategies` lists them")]
     UnknownStrategy(String),

@@ -17,6 +17,11 @@ use logbench::stats;
 use logbench::strategy::{self, DEFAULT_METRIC, MeanRecord};
 use logbench::{Error, Query, STRATEGIES};
 
+/// The system allocator, counting only while `profile --heap` measures a run
+/// (otherwise one relaxed load per allocation).
+#[global_allocator]
+static ALLOCATOR: heap_count::Counting = heap_count::Counting;
+
 /// `println!` through [`data_gen::stdout::write`]: a full disk is an error
 /// message and exit status 1, not a panic.
 macro_rules! outln {
@@ -65,9 +70,14 @@ enum Command {
 struct ProfileArgs {
     /// The log to profile.
     file: PathBuf,
-    /// The rung to profile (instrumented: naive-regex, memchr-split, mask-split, swar).
-    #[arg(long, default_value = "naive-regex")]
-    strategy: String,
+    /// The rung to profile (instrumented: naive-regex, memchr-split, mask-split,
+    /// swar) [default: naive-regex; with --heap, every rung].
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Count the heap instead of timing stages: allocations, bytes and peak
+    /// heap of each run (the case study's memory profilers).
+    #[arg(long)]
+    heap: bool,
     /// Profile `logbench stats` (every metric, default quantiles) with this
     /// engine instead of a rung of `mean`.
     #[arg(
@@ -207,28 +217,16 @@ fn main() -> ExitCode {
         Command::Mean(args) => mean(&args),
         Command::Stats(args) => stats_command(&args),
         Command::Measure(args) => measure(&args),
-        Command::Profile(args) => {
-            let result = match args.stats {
-                Some(engine) => {
-                    let query = stats::StatsQuery::default().with_threads(1);
-                    stats::profile_file(&args.file, &query, engine)
-                }
-                None => strategy::find(&args.strategy).and_then(|s| {
-                    let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
-                    logbench::tools::profile::profile_file(s, &args.file, &query)
-                }),
-            };
-            match result {
-                Ok(profile) => {
-                    out!("{}", profile.table());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("logbench: {e}");
-                    ExitCode::from(e.exit_code() as u8)
-                }
+        Command::Profile(args) => match profile(&args) {
+            Ok(table) => {
+                out!("{table}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("logbench: {e}");
+                ExitCode::from(e.exit_code() as u8)
+            }
+        },
         Command::Report(args) => match report(&args) {
             Ok(path) => {
                 outln!("wrote {}", path.display());
@@ -240,6 +238,30 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// `logbench profile`: the stage table, or with `--heap` the heap table, of
+/// a rung of `mean` or an engine of `stats`, at one thread.
+fn profile(args: &ProfileArgs) -> Result<String, Error> {
+    use logbench::tools::{heap, profile};
+    if let Some(engine) = args.stats {
+        let query = stats::StatsQuery::default().with_threads(1);
+        return Ok(if args.heap {
+            heap::stats_heap_profile(&args.file, &query, engine)?.table()
+        } else {
+            stats::profile_file(&args.file, &query, engine)?.table()
+        });
+    }
+    let query = Query::new(args.metric.clone().into_vec()).with_threads(1);
+    if args.heap {
+        let rungs = match &args.strategy {
+            Some(name) => vec![strategy::find(name)?],
+            None => STRATEGIES.iter().collect(),
+        };
+        return Ok(heap::heap_profile(&rungs, &args.file, &query)?.table());
+    }
+    let rung = strategy::find(args.strategy.as_deref().unwrap_or("naive-regex"))?;
+    Ok(profile::profile_file(rung, &args.file, &query)?.table())
 }
 
 fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::input::Format;
 use crate::strategy::{self, Query, STRATEGIES};
+use crate::tools::heap::heap_profile;
 use crate::tools::profile::profile_file;
 
 mod chart;
@@ -26,7 +27,9 @@ mod tables;
 pub use chart::throughput_svg;
 pub use criterion::{BenchResult, read_criterion};
 pub use findings::findings;
-pub use tables::{amdahl_table, human_time, ladder_table, scaling_table, stage_table, views_table};
+pub use tables::{
+    amdahl_table, heap_table, human_time, ladder_table, scaling_table, stage_table, views_table,
+};
 
 /// What `logbench report` reads and measures.
 #[derive(Debug, Clone)]
@@ -39,7 +42,8 @@ pub struct Options {
     pub lines: u64,
     /// Measure each rung's peak RSS as a whole process.
     pub rss: bool,
-    /// Profile the baseline and the fast path with the stage probe.
+    /// Profile the baseline and the fast path with the stage probe, and count
+    /// every rung's heap.
     pub profile: bool,
 }
 
@@ -61,7 +65,22 @@ pub fn collect(options: &Options, mut progress: impl FnMut(String)) -> Result<Re
         }
     }
     let mut profiles = Vec::new();
+    let mut heap = Vec::new();
     if options.profile {
+        let (format, file) = &seed_files[Format::ALL.len() - 1];
+        progress(format!("counting each rung's heap on {}", file.display()));
+        let rungs: Vec<_> = STRATEGIES.iter().collect();
+        let query = Query::default().with_threads(1);
+        for row in heap_profile(&rungs, file, &query)?.rows {
+            heap.push(HeapRecord {
+                format: format.name().into(),
+                strategy: row.name.into(),
+                lines: row.lines,
+                allocations: row.heap.allocations,
+                bytes: row.heap.bytes,
+                peak_bytes: row.heap.peak,
+            });
+        }
         for (format, file) in &seed_files {
             for name in PROFILED {
                 progress(format!("profiling {name} on {}", file.display()));
@@ -78,6 +97,7 @@ pub fn collect(options: &Options, mut progress: impl FnMut(String)) -> Result<Re
         benches,
         rss,
         profiles,
+        heap,
     })
 }
 
@@ -149,6 +169,21 @@ pub struct Record {
     pub rss: Vec<RssResult>,
     /// Stage profiles (`logbench profile`) per format and rung.
     pub profiles: Vec<ProfileRecord>,
+    /// Heap counts (`logbench profile --heap`) per rung, on the bz2 seed set.
+    pub heap: Vec<HeapRecord>,
+}
+
+/// One rung's heap count, as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeapRecord {
+    pub format: String,
+    pub strategy: String,
+    pub lines: u64,
+    pub allocations: u64,
+    /// Bytes asked for in all.
+    pub bytes: u64,
+    /// The most held at once.
+    pub peak_bytes: u64,
 }
 
 /// One stage profile, as data.
@@ -246,6 +281,10 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
         ("Two views of the baseline on raw text", views_table(record)),
         ("Amdahl's law, checked", amdahl_table(record)),
         ("Scaling of `parallel`", scaling_table(record)),
+        (
+            "The heap of each rung: a list of values against a running sum",
+            heap_table(record),
+        ),
     ];
     for (title, body) in sections {
         let _ = writeln!(md, "## {title}\n\n{body}");
@@ -338,7 +377,29 @@ mod tests {
                     ],
                 },
             ],
+            heap: ["naive-regex", "running-sum"]
+                .into_iter()
+                .zip([(10_000_000, 64 << 20), (300, 4 << 20)])
+                .map(|(strategy, (allocations, peak_bytes))| HeapRecord {
+                    format: "bz2".into(),
+                    strategy: strategy.into(),
+                    lines: 5_000_000,
+                    allocations,
+                    bytes: 2 * peak_bytes,
+                    peak_bytes,
+                })
+                .collect(),
         }
+    }
+
+    #[test]
+    fn the_heap_table_compares_the_list_with_the_running_sum() {
+        let table = heap_table(&record());
+        assert!(
+            table.contains("| naive-regex | 10000000 | 2.00 | 128.0 MiB | 64.0 MiB |"),
+            "{table}"
+        );
+        assert!(table.contains("16.0× less"), "{table}");
     }
 
     #[test]
