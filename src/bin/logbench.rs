@@ -109,9 +109,17 @@ struct ReportArgs {
     /// Skip the peak-RSS runs.
     #[arg(long)]
     no_rss: bool,
-    /// Skip the stage profiles.
+    /// Skip the stage profiles and heap counts.
     #[arg(long)]
     no_profile: bool,
+    /// Run scripts/python/profile.sh first: the Python baseline, its
+    /// profilers and the extension, measured again (about 5 minutes).
+    #[arg(long)]
+    python: bool,
+    /// Run scripts/pgo.sh first: the plain and PGO builds measured again
+    /// (about 15 minutes; installs llvm-NN with apt-get if missing).
+    #[arg(long)]
+    pgo: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -276,6 +284,14 @@ fn report(args: &ReportArgs) -> logbench::Result<PathBuf> {
         rss: !args.no_rss,
         profile: !args.no_profile,
     };
+    let scripts = [
+        (args.python, "scripts/python/profile.sh"),
+        (args.pgo, "scripts/pgo.sh"),
+    ];
+    for (_, script) in scripts.iter().filter(|(asked, _)| *asked) {
+        eprintln!("running {script}");
+        report::run_script(std::path::Path::new(script))?;
+    }
     let record = report::collect(&options, |step| eprintln!("{step}"))?;
     report::write(&record, &args.out)
 }

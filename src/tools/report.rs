@@ -21,6 +21,7 @@ use crate::tools::profile::profile_file;
 mod chart;
 mod criterion;
 mod findings;
+mod ladders;
 mod python;
 mod tables;
 
@@ -103,6 +104,31 @@ pub fn collect(options: &Options, mut progress: impl FnMut(String)) -> Result<Re
 
 /// The rungs the report profiles: the baseline and the fast path.
 const PROFILED: [&str; 2] = ["naive-regex", "swar"];
+
+/// Run one of the repository's measuring scripts (`report --python`,
+/// `--pgo`), which leave their figures in `results/` for [`write`] to read.
+pub fn run_script(script: &Path) -> Result<()> {
+    let command = script.display().to_string();
+    if !script.is_file() {
+        return Err(Error::Command {
+            command,
+            problem: "not found; run `logbench report` from the repository's root".into(),
+        });
+    }
+    let status = std::process::Command::new(script)
+        .status()
+        .map_err(|e| Error::Command {
+            command: command.clone(),
+            problem: e.to_string(),
+        })?;
+    if !status.success() {
+        return Err(Error::Command {
+            command,
+            problem: format!("failed ({status})"),
+        });
+    }
+    Ok(())
+}
 
 /// `rustc --version`, or a note that it could not be run.
 fn toolchain() -> String {
@@ -295,6 +321,11 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
             "## The case study in its own language (Python 3, here)\n\n{body}"
         );
     }
+    let _ = writeln!(
+        md,
+        "## One ladder: 2013's and ours\n\n{}",
+        ladders::ladders_section(record, out)
+    );
     let chart = out.join("throughput.svg");
     write_atomically(&chart, throughput_svg(record).as_bytes()).map_err(|e| io(&chart, e))?;
     let report = out.join("REPORT.md");
