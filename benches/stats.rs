@@ -22,7 +22,7 @@ use logbench::{Format, Query};
 fn rows(data: &common::DataSet, query: &StatsQuery, engine: Engine) -> Vec<Row> {
     let outcome = stats::summarise_files(&[&data.path], query, engine)
         .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
-    Report::new(&outcome.summary, query, &[], 0.0)
+    Report::new(&outcome.summary, query, &outcome.skipped, 0.0)
         .expect("the data set has records")
         .rows()
         .collect()

@@ -8,6 +8,7 @@
 //! and merged, and the answer does not depend on how the input was cut. The
 //! fast engine ([`engine`]) runs on `parallel`'s drivers; [`naive`] is the
 //! group-by a first version would write, kept as the ladder's first rung.
+//! [`units`] cuts the same work into units for a cluster.
 
 mod engine;
 pub mod naive;
@@ -16,6 +17,7 @@ pub mod plan;
 mod sketch;
 mod state;
 mod summary;
+pub mod units;
 
 use std::io::Read;
 use std::path::Path;

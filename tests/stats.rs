@@ -163,7 +163,7 @@ fn assert_matches_reference(texts: &[Vec<u8>], query: &StatsQuery) {
                 assert_eq!(outcome.summary.malformed, malformed, "{context}");
                 assert_eq!(outcome.summary.out_of_range, out_of_range, "{context}");
                 assert_eq!(outcome.summary.files, texts.len() as u64, "{context}");
-                match Report::new(&outcome.summary, &query, &[], 0.0) {
+                match Report::new(&outcome.summary, &query, &outcome.skipped, 0.0) {
                     Ok(report) => assert_eq!(report.rows().collect::<Vec<_>>(), rows, "{context}"),
                     Err(e) => assert!(
                         rows.iter().all(|r| r.count == 0),
@@ -198,7 +198,7 @@ fn the_nearest_rank_is_exact_and_q0_q1_are_min_and_max() {
     assert_matches_reference(std::slice::from_ref(&text), &query);
     // The 0.9-quantile of ten values is the 9th, never the 10th.
     let outcome = summarise_files(&[write_one(&text)], &query, Engine::Fast).unwrap();
-    let report = Report::new(&outcome.summary, &query, &[], 0.0).unwrap();
+    let report = Report::new(&outcome.summary, &query, &outcome.skipped, 0.0).unwrap();
     assert_eq!(
         report.rows().next().unwrap().quantiles,
         [1, 1, 5, 9, 10, 10]

@@ -57,22 +57,27 @@ def stats(
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
+    options = _options(metric, every, since, until, quantiles, strict, keep_going)
+    document = stats_json(
+        [os.fspath(p) for p in paths], threads=threads, engine=engine, **options
+    )
+    return json.loads(document)
+
+
+def _options(metric, every, since, until, quantiles, strict, keep_going):
+    """``stats``' options as the extension takes them (text, lists)."""
     if metric is None:
         metrics = []
     elif isinstance(metric, (str, bytes)):
         metrics = [metric]
     else:
         metrics = list(metric)
-    document = stats_json(
-        [os.fspath(p) for p in paths],
-        metrics,
-        _text(every),
-        _text(since),
-        _text(until),
-        None if quantiles is None else [str(q) for q in quantiles],
-        threads,
-        strict,
-        keep_going,
-        engine,
-    )
-    return json.loads(document)
+    return {
+        "metrics": metrics,
+        "every": _text(every),
+        "since": _text(since),
+        "until": _text(until),
+        "quantiles": None if quantiles is None else [str(q) for q in quantiles],
+        "strict": bool(strict),
+        "keep_going": bool(keep_going),
+    }

@@ -109,6 +109,63 @@ fn frame_and_spawn<'scope, T: Send + 'scope, F: Fn(&[u8]) -> T + Sync, A: FnMut(
     }
 }
 
+/// Where one bzip2 block lies: bits `[start, end)` of the file, in a stream
+/// of this level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlockAt {
+    pub level: u8,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Every block of the bzip2 file `file`, in order, found by framing it alone
+/// (no block is decoded), reading `ahead` bytes at a time. `None` if the
+/// framing does not hold or a stream's combined CRC disagrees with its
+/// blocks' own: such a file is decoded as a stream, which gives the error.
+pub fn frame_blocks(file: &File, ahead: usize) -> std::io::Result<Option<Vec<BlockAt>>> {
+    let (mut window, mut framer) = (Window::new(), Framer::new());
+    let (mut stream_crc, mut blocks) = (0u32, Vec::new());
+    loop {
+        let Ok(frame) = framer.next(&window) else {
+            return Ok(None);
+        };
+        match frame {
+            Frame::Block { level, start, end } => {
+                stream_crc = stream_crc.rotate_left(1) ^ window.block_crc(start);
+                blocks.push(BlockAt { level, start, end });
+            }
+            Frame::StreamEnd { stored_crc } => {
+                if std::mem::take(&mut stream_crc) != stored_crc {
+                    return Ok(None);
+                }
+            }
+            Frame::Done => return Ok(Some(blocks)),
+            Frame::NeedMore => {
+                window.advance(framer.needed_from(), ahead, |at, buf| file.read_at(buf, at))?
+            }
+        }
+    }
+}
+
+/// Read the block at `at` from `file` and decode it (see [`decode_block`]);
+/// `None` if it does not decode.
+pub fn decode_block_at<T>(
+    file: &File,
+    at: BlockAt,
+    each: impl Fn(&[u8]) -> T,
+) -> std::io::Result<Option<T>> {
+    let first_byte = at.start / 8;
+    let mut bytes = vec![0u8; (at.end.div_ceil(8) - first_byte) as usize];
+    file.read_exact_at(&mut bytes, first_byte)?;
+    let block = OwnedBlock {
+        bytes,
+        start: at.start - first_byte * 8,
+        end: at.end - first_byte * 8,
+        level: at.level,
+    };
+    Ok(decode_block(&block, &each))
+}
+
 /// Decoded blocks arrive in any order; `accept` sees them in file order.
 struct InOrder<T, A> {
     accept: A,

@@ -76,7 +76,7 @@ impl<'a> Report<'a> {
     pub fn new(
         summary: &'a Summary,
         query: &'a StatsQuery,
-        skipped: &[(String, Error)],
+        skipped: &[(String, impl std::fmt::Display)],
         seconds: f64,
     ) -> Result<Report<'a>, Error> {
         if !summary.has_records() {
