@@ -2,7 +2,7 @@
 //! so that README's one test command runs every test.
 //!
 //! The first run makes a virtualenv under the target directory and installs
-//! maturin and pytest from the package index (python/requirements-test.txt),
+//! maturin, pytest and Dask from the package index (python/requirements-test.txt),
 //! and says so; later runs reuse it. Each run builds the extension
 //! (`maturin develop --release`, incremental) into that virtualenv and runs
 //! pytest against this build's `logbench` binary.
@@ -37,7 +37,7 @@ fn the_python_extensions_tests_pass() {
         // Straight to standard error: the test harness captures `eprintln!`.
         let _ = writeln!(
             std::io::stderr(),
-            "python tests: installing maturin and pytest from the package index into {} (first run only)",
+            "python tests: installing maturin, pytest and dask from the package index into {} (first run only)",
             venv.display()
         );
         run(
@@ -47,7 +47,7 @@ fn the_python_extensions_tests_pass() {
                 .arg(&venv),
         );
         run(
-            "installing maturin and pytest",
+            "installing maturin, pytest and dask",
             Command::new(bin.join("pip"))
                 .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
                 .arg(&requirements),

@@ -200,12 +200,14 @@ fn wire<T>(read: Result<T, String>) -> PyResult<T> {
 }
 
 /// The cluster's plan: `(file index, file name, unit)` for every unit of
-/// `paths`, cut about every `split_bytes` bytes (compressed for bzip2).
+/// `paths`, cut about every `split_bytes` bytes (compressed for bzip2;
+/// `None`: each format's default).
 #[pyfunction]
+#[pyo3(signature = (paths, split_bytes = None))]
 fn plan_units(
     py: Python<'_>,
     paths: Vec<PathBuf>,
-    split_bytes: u64,
+    split_bytes: Option<u64>,
 ) -> Vec<(u32, String, Py<PyBytes>)> {
     let units = py.detach(|| units::plan(&paths, split_bytes));
     units

@@ -24,12 +24,7 @@ cd "$(dirname "$0")/../.."
 seed=$(data_set seed raw)
 data_set seed gz > /dev/null
 data_set seed bz2 > /dev/null
-venv=target/python-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-test.txt -r scripts/python/requirements.txt
-VIRTUAL_ENV=$venv CARGO_TARGET_DIR=target/python-build \
-    "$venv/bin/maturin" develop --release --quiet --manifest-path python/Cargo.toml
-py=$venv/bin/python
+. scripts/python/venv.sh
 baseline=scripts/python/baseline.py
 out=results/python
 mkdir -p "$out"

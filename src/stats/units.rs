@@ -264,11 +264,18 @@ impl std::fmt::Display for MixedUnits {
 /// Compressed bytes read at a time while framing a bzip2 file to plan it.
 const FRAME_AHEAD: usize = 1 << 20;
 
+/// A raw file's default unit: about 60 ms of one core's scan, so that a
+/// task's cost on the scheduler (a millisecond or two) stays small beside it.
+pub const RAW_SPLIT_BYTES: u64 = 64 << 20;
+/// A bzip2 file's default unit, in compressed bytes: about 15 blocks of
+/// level 9, some 0.15 s of one core's decoding.
+pub const BZIP2_SPLIT_BYTES: u64 = 2 << 20;
+
 /// Cut `paths` into units of about `split_bytes` bytes of the file each
-/// (compressed bytes for bzip2). Never fails: a file that cannot be opened
-/// or framed is one [`UnitKind::Whole`] unit, whose scan gives the error.
-pub fn plan(paths: &[PathBuf], split_bytes: u64) -> Vec<Unit> {
-    let split_bytes = split_bytes.max(1);
+/// (compressed bytes for bzip2; by default [`RAW_SPLIT_BYTES`] and
+/// [`BZIP2_SPLIT_BYTES`]). Never fails: a file that cannot be opened or
+/// framed is one [`UnitKind::Whole`] unit, whose scan gives the error.
+pub fn plan(paths: &[PathBuf], split_bytes: Option<u64>) -> Vec<Unit> {
     let mut units = Vec::new();
     for (file, path) in paths.iter().enumerate() {
         let unit = |size, kind| Unit {
@@ -288,7 +295,7 @@ pub fn plan(paths: &[PathBuf], split_bytes: u64) -> Vec<Unit> {
 }
 
 /// A regular file's size and its parts; `None` where it is not to be cut.
-fn plan_file(path: &Path, split_bytes: u64) -> Option<(u64, Vec<UnitKind>)> {
+fn plan_file(path: &Path, split_bytes: Option<u64>) -> Option<(u64, Vec<UnitKind>)> {
     if path.as_os_str() == "-" {
         return None;
     }
@@ -297,6 +304,7 @@ fn plan_file(path: &Path, split_bytes: u64) -> Option<(u64, Vec<UnitKind>)> {
     let size = file.metadata().ok()?.len();
     let parts = match input.format() {
         Format::Raw => {
+            let split_bytes = split_bytes.unwrap_or(RAW_SPLIT_BYTES).max(1);
             let count = size.div_ceil(split_bytes);
             (0..count)
                 .map(|i| UnitKind::Lines {
@@ -306,6 +314,7 @@ fn plan_file(path: &Path, split_bytes: u64) -> Option<(u64, Vec<UnitKind>)> {
                 .collect()
         }
         Format::Bzip2 => {
+            let split_bytes = split_bytes.unwrap_or(BZIP2_SPLIT_BYTES);
             let blocks = bzip2_parallel::frame_blocks(file, FRAME_AHEAD).ok()??;
             let mut parts: Vec<Vec<BlockAt>> = Vec::new();
             for block in blocks {
@@ -485,7 +494,7 @@ mod tests {
 
     /// Plan, scan every unit, merge each file's partials in order, finish.
     fn by_units(paths: &[PathBuf], split: u64, query: &StatsQuery) -> Result<(Summary, usize)> {
-        let units = plan(paths, split);
+        let units = plan(paths, Some(split));
         let mut whole = Summary::default();
         for (file, path) in paths.iter().enumerate() {
             let mut partial: Option<Partial> = None;
@@ -545,7 +554,7 @@ mod tests {
     fn merging_is_the_same_in_any_grouping() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "a.log.bz2", &bz2(&log(40_000), 1));
-        let units = plan(std::slice::from_ref(&path), 1);
+        let units = plan(std::slice::from_ref(&path), Some(1));
         let parts: Vec<Partial> = units
             .iter()
             .map(|u| scan_unit(u, &query()).unwrap())
@@ -577,7 +586,7 @@ mod tests {
             write(&dir, "a.log.gz", &gz),
             write(&dir, "small.log", b"1,m,1\n"),
         ];
-        let units = plan(&paths, 16);
+        let units = plan(&paths, Some(16));
         assert_eq!(units.len(), 2);
         assert!(units.iter().all(|u| u.kind == UnitKind::Whole));
         let (summary, _) = by_units(&paths, 16, &query()).unwrap();
@@ -627,7 +636,7 @@ mod tests {
     fn a_missing_file_is_planned_and_fails_as_the_cli_does() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing.log");
-        let units = plan(std::slice::from_ref(&path), 10);
+        let units = plan(std::slice::from_ref(&path), Some(10));
         assert_eq!(units.len(), 1);
         let error = scan_unit(&units[0], &query()).unwrap_err().to_string();
         assert_eq!(error, Input::open(&path).unwrap_err().to_string());
@@ -637,7 +646,7 @@ mod tests {
     fn a_raw_file_that_shrank_since_planned_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "a.log", &log(3000));
-        let units = plan(std::slice::from_ref(&path), 1000);
+        let units = plan(std::slice::from_ref(&path), Some(1000));
         std::fs::write(&path, b"1,m,1\n").unwrap();
         let error = scan_unit(&units[1], &query()).unwrap_err().to_string();
         assert!(
@@ -648,7 +657,7 @@ mod tests {
 
     #[test]
     fn damaged_byte_forms_are_refused() {
-        let unit = plan(&[PathBuf::from("x")], 1).remove(0);
+        let unit = plan(&[PathBuf::from("x")], None).remove(0);
         let bytes = unit.to_bytes();
         assert_eq!(Unit::from_bytes(&bytes).unwrap(), unit);
         assert!(Unit::from_bytes(&bytes[..bytes.len() - 1]).is_err());
