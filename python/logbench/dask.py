@@ -29,6 +29,11 @@ def plan(paths, split_bytes=None):
     bzip2). The default suits each format: 64 MiB of raw text, 2 MiB of
     bzip2 (some 15 blocks), each about a tenth of a second of one core.
     """
+    return list(_planner(paths, split_bytes))
+
+
+def _planner(paths, split_bytes):
+    """The units of ``paths``, made one at a time as the iterator is read."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
@@ -36,7 +41,7 @@ def plan(paths, split_bytes=None):
         raise ValueError("standard input cannot be read on a cluster; save it to a file")
     if split_bytes is not None and split_bytes < 1:
         raise ValueError("split_bytes must be at least 1")
-    return _logbench.plan_units(paths, split_bytes)
+    return _logbench.UnitPlanner(paths, split_bytes)
 
 
 # The tasks. Each returns ("ok", bytes) or, under keep_going, ("error",
@@ -99,10 +104,11 @@ def _summary(paths, client, split_bytes, options):
         from distributed import get_client
 
         client = get_client()
-    units = plan(paths, split_bytes)
-    scans = client.map(_scan, [u[2] for u in units], options=options, pure=False)
+    # Each scan is submitted as soon as its unit is planned: the workers
+    # start on a bzip2 file's first blocks while the client frames the rest.
     by_file = {}
-    for (index, name, _), scan in zip(units, scans):
+    for index, name, unit in _planner(paths, split_bytes):
+        scan = client.submit(_scan, unit, options, pure=False)
         by_file.setdefault(index, (name, []))[1].append(scan)
     finished = [
         client.submit(

@@ -9,6 +9,7 @@
 //! the fields are defined. The scan runs with the GIL released.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use logbench::Query;
@@ -199,24 +200,34 @@ fn wire<T>(read: Result<T, String>) -> PyResult<T> {
     read.map_err(PyValueError::new_err)
 }
 
-/// The cluster's plan: `(file index, file name, unit)` for every unit of
-/// `paths`, cut about every `split_bytes` bytes (compressed for bzip2;
-/// `None`: each format's default).
-#[pyfunction]
-#[pyo3(signature = (paths, split_bytes = None))]
-fn plan_units(
-    py: Python<'_>,
-    paths: Vec<PathBuf>,
-    split_bytes: Option<u64>,
-) -> Vec<(u32, String, Py<PyBytes>)> {
-    let units = py.detach(|| units::plan(&paths, split_bytes));
-    units
-        .iter()
-        .map(|unit| {
-            let bytes = PyBytes::new(py, &unit.to_bytes()).unbind();
-            (unit.file, unit.name(), bytes)
-        })
-        .collect()
+/// The cluster's plan, one unit at a time, as `(file index, file name,
+/// unit)`: files cut about every `split_bytes` bytes (compressed for bzip2;
+/// `None`: each format's default). Iterating frames a bzip2 file as it
+/// goes, so the first units can be scanned while the rest are planned.
+#[pyclass(module = "logbench._logbench")]
+struct UnitPlanner {
+    planner: Mutex<units::Planner>,
+}
+
+#[pymethods]
+impl UnitPlanner {
+    #[new]
+    #[pyo3(signature = (paths, split_bytes = None))]
+    fn new(paths: Vec<PathBuf>, split_bytes: Option<u64>) -> Self {
+        UnitPlanner {
+            planner: Mutex::new(units::Planner::new(paths, split_bytes)),
+        }
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> Option<(u32, String, Py<PyBytes>)> {
+        let unit = py.detach(|| self.planner.lock().expect("never poisoned").next())?;
+        let bytes = PyBytes::new(py, &unit.to_bytes()).unbind();
+        Some((unit.file, unit.name(), bytes))
+    }
 }
 
 /// Scan one unit into its partial state.
@@ -334,7 +345,6 @@ fn _logbench(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(mean_json, module)?)?;
     module.add_function(wrap_pyfunction!(stats_json, module)?)?;
     for function in [
-        wrap_pyfunction!(plan_units, module)?,
         wrap_pyfunction!(scan_unit, module)?,
         wrap_pyfunction!(merge_partials, module)?,
         wrap_pyfunction!(finish_file, module)?,
@@ -344,6 +354,7 @@ fn _logbench(module: &Bound<'_, PyModule>) -> PyResult<()> {
     ] {
         module.add_function(function)?;
     }
+    module.add_class::<UnitPlanner>()?;
     module.add("Error", module.py().get_type::<Error>())?;
     module.add("DEFAULT_METRIC", DEFAULT_METRIC)?;
     Ok(())

@@ -118,30 +118,56 @@ pub struct BlockAt {
     pub end: u64,
 }
 
-/// Every block of the bzip2 file `file`, in order, found by framing it alone
-/// (no block is decoded), reading `ahead` bytes at a time. `None` if the
-/// framing does not hold or a stream's combined CRC disagrees with its
-/// blocks' own: such a file is decoded as a stream, which gives the error.
-pub fn frame_blocks(file: &File, ahead: usize) -> std::io::Result<Option<Vec<BlockAt>>> {
-    let (mut window, mut framer) = (Window::new(), Framer::new());
-    let (mut stream_crc, mut blocks) = (0u32, Vec::new());
-    loop {
-        let Ok(frame) = framer.next(&window) else {
-            return Ok(None);
-        };
-        match frame {
-            Frame::Block { level, start, end } => {
-                stream_crc = stream_crc.rotate_left(1) ^ window.block_crc(start);
-                blocks.push(BlockAt { level, start, end });
-            }
-            Frame::StreamEnd { stored_crc } => {
-                if std::mem::take(&mut stream_crc) != stored_crc {
-                    return Ok(None);
+/// The blocks of a bzip2 file, one by one, found by framing it alone (no
+/// block is decoded), reading `ahead` bytes at a time.
+pub struct BlockFrames {
+    file: File,
+    window: Window,
+    framer: Framer,
+    stream_crc: u32,
+    ahead: usize,
+}
+
+/// The framing of a file did not hold (a false magic, a truncated or corrupt
+/// file, a stream's combined CRC that disagrees with its blocks' own, a
+/// failed read): such a file is decoded as a stream, which gives the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramingFailed;
+
+impl BlockFrames {
+    pub fn new(file: File, ahead: usize) -> BlockFrames {
+        BlockFrames {
+            file,
+            window: Window::new(),
+            framer: Framer::new(),
+            stream_crc: 0,
+            ahead,
+        }
+    }
+
+    /// The next block, or `None` after the last.
+    pub fn next_block(&mut self) -> Result<Option<BlockAt>, FramingFailed> {
+        loop {
+            match self.framer.next(&self.window).map_err(|_| FramingFailed)? {
+                Frame::Block { level, start, end } => {
+                    let crc = self.window.block_crc(start);
+                    self.stream_crc = self.stream_crc.rotate_left(1) ^ crc;
+                    return Ok(Some(BlockAt { level, start, end }));
                 }
-            }
-            Frame::Done => return Ok(Some(blocks)),
-            Frame::NeedMore => {
-                window.advance(framer.needed_from(), ahead, |at, buf| file.read_at(buf, at))?
+                Frame::StreamEnd { stored_crc } => {
+                    if std::mem::take(&mut self.stream_crc) != stored_crc {
+                        return Err(FramingFailed);
+                    }
+                }
+                Frame::Done => return Ok(None),
+                Frame::NeedMore => {
+                    let file = &self.file;
+                    self.window
+                        .advance(self.framer.needed_from(), self.ahead, |at, buf| {
+                            file.read_at(buf, at)
+                        })
+                        .map_err(|_| FramingFailed)?
+                }
             }
         }
     }
