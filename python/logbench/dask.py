@@ -28,6 +28,8 @@ def plan(paths, split_bytes=None):
     A unit is about ``split_bytes`` bytes of its file (compressed bytes for
     bzip2). The default suits each format: 64 MiB of raw text, 2 MiB of
     bzip2 (some 15 blocks), each about a tenth of a second of one core.
+    Planning reads each file's first bytes and size only: a bzip2 unit finds
+    its own first block on the worker.
     """
     return list(_planner(paths, split_bytes))
 
@@ -57,45 +59,59 @@ def _scan(unit, options):
         raise
 
 
-def _merge_parts(earlier, later, options):
-    if earlier[0] != "ok":
-        return earlier
-    if later[0] != "ok":
-        return later
-    return ("ok", _logbench.merge_partials(earlier[1], later[1], options))
+def _merge_parts(parts, options):
+    """Neighbouring partial states of one file, in order, merged."""
+    merged = parts[0]
+    for part in parts[1:]:
+        if merged[0] != "ok":
+            return merged
+        if part[0] != "ok":
+            return part
+        merged = ("ok", _logbench.merge_partials(merged[1], part[1], options))
+    return merged
 
 
-def _finish(name, partial, options):
+def _finish(path, name, parts, options):
+    """The summary of the file at ``path`` from the last of its partial
+    states: (summary bytes or None, skipped files)."""
+    partial = _merge_parts(parts, options)
     if partial[0] != "ok":
         return (None, [(name, partial[1])])
     try:
-        return (_logbench.finish_file(name, partial[1], options), [])
+        return (_logbench.finish_file(path, partial[1], options), [])
     except Error as e:
         if options["keep_going"]:
             return (None, [(name, str(e))])
         raise
 
 
-def _merge_files(earlier, later):
-    summary = earlier[0]
-    if summary is None:
-        summary = later[0]
-    elif later[0] is not None:
-        summary = _logbench.merge_summaries(summary, later[0])
-    return (summary, earlier[1] + later[1])
+def _merge_files(files):
+    """The summaries of files, in order, merged: (summary or None, skipped)."""
+    summary, skipped = None, []
+    for file_summary, file_skipped in files:
+        if summary is None:
+            summary = file_summary
+        elif file_summary is not None:
+            summary = _logbench.merge_summaries(summary, file_summary)
+        skipped += file_skipped
+    return (summary, skipped)
 
 
-def _tree(client, futures, combine, *args):
-    """Merge ``futures`` pairwise, neighbours only, so order is kept."""
-    while len(futures) > 1:
-        merged = [
-            client.submit(combine, a, b, *args, pure=False)
-            for a, b in zip(futures[0::2], futures[1::2])
+#: Partial states merged by one task. A wide tree keeps few tasks, and few
+#: hops between the last scan and the answer (each hop is a round trip
+#: through the scheduler); 11 units take two.
+FANOUT = 8
+
+
+def _tree(client, futures, merge, *args):
+    """Merge ``futures`` in order, ``FANOUT`` neighbours a task, until at
+    most ``FANOUT`` are left for the caller's last merge."""
+    while len(futures) > FANOUT:
+        futures = [
+            client.submit(merge, futures[i : i + FANOUT], *args, pure=False)
+            for i in range(0, len(futures), FANOUT)
         ]
-        if len(futures) % 2:
-            merged.append(futures[-1])
-        futures = merged
-    return futures[0]
+    return futures
 
 
 def _summary(paths, client, split_bytes, options):
@@ -104,19 +120,18 @@ def _summary(paths, client, split_bytes, options):
         from distributed import get_client
 
         client = get_client()
-    # Each scan is submitted as soon as its unit is planned: the workers
-    # start on a bzip2 file's first blocks while the client frames the rest.
+    paths = [paths] if isinstance(paths, (str, bytes, os.PathLike)) else list(paths)
     by_file = {}
     for index, name, unit in _planner(paths, split_bytes):
         scan = client.submit(_scan, unit, options, pure=False)
         by_file.setdefault(index, (name, []))[1].append(scan)
     finished = [
-        client.submit(
-            _finish, name, _tree(client, parts, _merge_parts, options), options, pure=False
-        )
-        for _, (name, parts) in sorted(by_file.items())
+        client.submit(_finish, os.fspath(paths[index]), name,
+                      _tree(client, parts, _merge_parts, options), options, pure=False)
+        for index, (name, parts) in sorted(by_file.items())
     ]
-    return _tree(client, finished, _merge_files).result()
+    # The last few files' summaries are small: the client merges them.
+    return _merge_files(client.gather(_tree(client, finished, _merge_files)))
 
 
 def stats(

@@ -259,18 +259,18 @@ fn merge_partials(
     Ok(PyBytes::new(py, &merged.to_bytes()).unbind())
 }
 
-/// One file's summary from the merge of all its partial states; `--strict`
-/// applies here.
+/// The summary of the file at `path` from the merge of all its partial
+/// states; the streams' CRCs are checked and `--strict` applies here.
 #[pyfunction]
 fn finish_file(
     py: Python<'_>,
-    name: &str,
+    path: PathBuf,
     partial: &[u8],
     options: StatsOptions,
 ) -> PyResult<Py<PyBytes>> {
     let (partial, query) = (wire(Partial::from_bytes(partial))?, options.query()?);
     let summary = py
-        .detach(|| partial.finish(name, &query))
+        .detach(|| partial.finish(&path, &query))
         .map_err(to_python)?;
     Ok(PyBytes::new(py, &summary.to_bytes()).unbind())
 }

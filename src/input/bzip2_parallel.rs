@@ -19,7 +19,7 @@ use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
 
-use bzip2_blocks::{BlockDecoder, Frame, Framer, OwnedBlock, Window};
+use bzip2_blocks::{BlockDecoder, Frame, Framer, Magic, OwnedBlock, Window};
 
 use crate::error::{Error, Result};
 use crate::input::pool::receive_helping;
@@ -96,7 +96,7 @@ fn frame_and_spawn<'scope, T: Send + 'scope, F: Fn(&[u8]) -> T + Sync, A: FnMut(
                 });
                 sent += 1;
             }
-            Frame::StreamEnd { stored_crc } => {
+            Frame::StreamEnd { stored_crc, .. } => {
                 if std::mem::take(&mut stream_crc) != stored_crc {
                     return Ok(false);
                 }
@@ -118,46 +118,69 @@ pub struct BlockAt {
     pub end: u64,
 }
 
-/// The blocks of a bzip2 file, one by one, found by framing it alone (no
-/// block is decoded), reading `ahead` bytes at a time.
+/// The blocks and stream ends of a bzip2 file, one by one, found by framing
+/// it (no block is decoded), from its start or from a magic inside it.
 pub struct BlockFrames {
     file: File,
     window: Window,
     framer: Framer,
-    stream_crc: u32,
     ahead: usize,
 }
 
+/// What [`BlockFrames`] finds next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framed {
+    /// A block, with the CRC its header stores (its decoder checks the text
+    /// against it; the stream's combined CRC is made of these).
+    Block { at: BlockAt, crc: u32 },
+    /// A stream's end magic at bit `at`, with the combined CRC it stores.
+    StreamEnd { at: u64, stored_crc: u32 },
+}
+
 /// The framing of a file did not hold (a false magic, a truncated or corrupt
-/// file, a stream's combined CRC that disagrees with its blocks' own, a
-/// failed read): such a file is decoded as a stream, which gives the error.
+/// file, a failed read): such a file is decoded as a stream, which gives the
+/// error or, if a false magic fooled the framing, the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramingFailed;
 
 impl BlockFrames {
+    /// Frame `file` from its start, reading `ahead` bytes at a time.
     pub fn new(file: File, ahead: usize) -> BlockFrames {
         BlockFrames {
             file,
             window: Window::new(),
             framer: Framer::new(),
-            stream_crc: 0,
             ahead,
         }
     }
 
-    /// The next block, or `None` after the last.
-    pub fn next_block(&mut self) -> Result<Option<BlockAt>, FramingFailed> {
+    /// Frame `file` from the magic of kind `magic` at bit `at`, in a stream
+    /// of level `level` (see [`Framer::at_magic`]).
+    pub fn from_magic(file: File, magic: Magic, at: u64, level: u8, ahead: usize) -> BlockFrames {
+        BlockFrames {
+            file,
+            window: Window::starting_at(at / 8),
+            framer: Framer::at_magic(magic, at, level),
+            ahead,
+        }
+    }
+
+    /// The file it frames.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The next block or stream end, or `None` at the end of the file.
+    pub fn next_frame(&mut self) -> Result<Option<Framed>, FramingFailed> {
         loop {
             match self.framer.next(&self.window).map_err(|_| FramingFailed)? {
                 Frame::Block { level, start, end } => {
                     let crc = self.window.block_crc(start);
-                    self.stream_crc = self.stream_crc.rotate_left(1) ^ crc;
-                    return Ok(Some(BlockAt { level, start, end }));
+                    let at = BlockAt { level, start, end };
+                    return Ok(Some(Framed::Block { at, crc }));
                 }
-                Frame::StreamEnd { stored_crc } => {
-                    if std::mem::take(&mut self.stream_crc) != stored_crc {
-                        return Err(FramingFailed);
-                    }
+                Frame::StreamEnd { at, stored_crc } => {
+                    return Ok(Some(Framed::StreamEnd { at, stored_crc }));
                 }
                 Frame::Done => return Ok(None),
                 Frame::NeedMore => {
@@ -171,6 +194,44 @@ impl BlockFrames {
             }
         }
     }
+}
+
+/// The first block or end magic of `file` at or after bit `from` and before
+/// bit `before`, reading `chunk` bytes at a time; `None` if there is none.
+pub fn first_magic(
+    file: &File,
+    from: u64,
+    before: u64,
+    chunk: usize,
+) -> std::io::Result<Option<(u64, Magic)>> {
+    // Each read overlaps the next by a magic's length, so a magic across
+    // two reads is seen whole in the first.
+    const OVERLAP: usize = 8;
+    let mut buf = vec![0u8; chunk + OVERLAP];
+    let mut at = from / 8;
+    while at * 8 < before {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match file.read_at(&mut buf[filled..], at + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let found = bzip2_blocks::find_magics(&buf[..filled])
+            .into_iter()
+            .map(|(bit, magic)| (at * 8 + bit, magic))
+            .find(|&(bit, _)| bit >= from);
+        if let Some((bit, magic)) = found {
+            return Ok((bit < before).then_some((bit, magic)));
+        }
+        if filled < buf.len() {
+            return Ok(None); // the end of the file
+        }
+        at += chunk as u64;
+    }
+    Ok(None)
 }
 
 /// Read the block at `at` from `file` and decode it (see [`decode_block`]);

@@ -7,10 +7,14 @@
 //! - a raw regular file into byte ranges; a unit owns the lines that *start*
 //!   in its range and reads past its end to finish the last, as `parallel`
 //!   does, so its partial state is whole lines;
-//! - a bzip2 file at block boundaries, found by framing it (Hadoop's
-//!   "splittable bzip2"). Blocks do not end at line ends: a unit's partial
-//!   state keeps the text before its first `\n` and after its last, and the
-//!   merge of two neighbours folds the line the two pieces make;
+//! - a bzip2 file into byte ranges of its compressed bytes, as Hadoop's
+//!   "splittable bzip2" is cut: a unit owns the blocks whose magic starts in
+//!   its range, finds the first itself, and reads on to the next magic to
+//!   finish the last, so the client never reads the file. Blocks do not end
+//!   at line ends: a unit's partial state keeps the text before its first
+//!   `\n` and after its last, and the merge of two neighbours folds the line
+//!   the two pieces make. It keeps its blocks' CRCs too, so that the merge
+//!   checks every stream's combined CRC as a one-pass decoder does;
 //! - a gzip file not at all: DEFLATE cannot be entered mid-stream, so it is
 //!   one unit. So is anything that cannot be framed (a corrupt bzip2 file):
 //!   its scan decodes the file as a stream, as the CLI does, and gives the
@@ -23,13 +27,14 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, StatsFold, StatsQuery, Summary, summarise_input};
 use crate::error::{Error, Result};
-use crate::input::bzip2_parallel::{self, BlockAt};
+use crate::input::bzip2_parallel::{self, Framed};
 use crate::input::{Format, Input, LineRange, read_from, whole_lines_end};
 use crate::scan::{self, LineFold};
 use crate::strategy::parallel;
@@ -54,30 +59,119 @@ pub enum UnitKind {
     /// The lines of a raw file that start in `[start, end)`; without `end`,
     /// every line from `start` to the end the file has when scanned.
     Lines { start: u64, end: Option<u64> },
-    /// Consecutive bzip2 blocks, in file order.
-    Blocks(Vec<BlockAt>),
+    /// The bzip2 blocks (and stream ends) whose magic starts in bytes
+    /// `[start, end)`, in streams of level `level` (the file's first).
+    Blocks { level: u8, start: u64, end: u64 },
 }
 
-/// A unit's partial state: whole lines folded, and, where the unit does not
-/// begin and end at line ends (bzip2 blocks), the text at its edges.
+/// A unit's partial state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Partial {
     /// The whole file, decoded as a stream: it replaces the partial states of
     /// the file's other units (see [`Planner`]).
     File(Summary),
-    /// Whole lines only.
+    /// Whole lines only (raw byte ranges).
     Aligned(Summary),
+    /// bzip2 blocks: their text, and the CRCs of their streams.
+    Blocks { text: Edges, crcs: CrcTrail },
+    /// A stream's stored combined CRC disagrees with its blocks': the file
+    /// is decoded as a stream when finished, for the CLI's error.
+    Recheck,
+}
+
+/// Text that may begin and end inside lines: its whole lines folded, and the
+/// pieces at its edges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Edges {
     /// Text with no `\n`: the inside of one long line.
     Inside(Vec<u8>),
     Lines {
-        /// Text before the first `\n`: the end of the line the unit before
-        /// began (the whole first line, for a file's first unit).
+        /// Text before the first `\n`: the end of the line begun before
+        /// (the whole first line, for a file's first unit).
         head: Vec<u8>,
         /// The lines wholly inside.
         middle: Summary,
         /// Text after the last `\n`: the start of a line the next unit ends.
         tail: Vec<u8>,
     },
+}
+
+/// The combined CRC of a run of blocks, and how many: a stream's CRC is
+/// `crc = crc.rotate_left(1) ^ block_crc` over its blocks, so runs compose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Run {
+    crc: u32,
+    blocks: u32,
+}
+
+impl Run {
+    fn then(self, later: Run) -> Run {
+        Run {
+            crc: self.crc.rotate_left(later.blocks % 32) ^ later.crc,
+            blocks: self.blocks.wrapping_add(later.blocks),
+        }
+    }
+}
+
+/// What a unit knows of its streams' CRCs: the blocks before its first
+/// stream end (which continue a stream begun before), that end's stored
+/// CRC, and the blocks after its last end (which a later end closes).
+/// Streams wholly inside the unit are checked as they end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrcTrail {
+    lead: Run,
+    first_end: Option<u32>,
+    tail: Run,
+}
+
+impl CrcTrail {
+    fn block(&mut self, crc: u32) {
+        let run = Run { crc, blocks: 1 };
+        match self.first_end {
+            None => self.lead = self.lead.then(run),
+            Some(_) => self.tail = self.tail.then(run),
+        }
+    }
+
+    /// A stream ends, storing `stored`; false if a stream wholly seen here
+    /// stores another CRC than its blocks make.
+    fn end(&mut self, stored: u32) -> bool {
+        if self.first_end.is_none() {
+            self.first_end = Some(stored);
+            return true;
+        }
+        std::mem::take(&mut self.tail).crc == stored
+    }
+
+    /// The trail of this text followed by `later`'s; `None` if the stream
+    /// that the seam joins stores another CRC than its blocks make.
+    fn then(self, later: CrcTrail) -> Option<CrcTrail> {
+        Some(match (self.first_end, later.first_end) {
+            (None, _) => CrcTrail {
+                lead: self.lead.then(later.lead),
+                ..later
+            },
+            (Some(_), None) => CrcTrail {
+                tail: self.tail.then(later.lead),
+                ..self
+            },
+            (Some(_), Some(stored)) => {
+                if self.tail.then(later.lead).crc != stored {
+                    return None;
+                }
+                CrcTrail {
+                    tail: later.tail,
+                    ..self
+                }
+            }
+        })
+    }
+
+    /// Whether a whole file's trail (its first unit began at the file's
+    /// start) holds: every stream ended, storing the CRC its blocks make.
+    fn holds(&self) -> bool {
+        self.first_end == Some(self.lead.crc) && self.tail.blocks == 0
+    }
 }
 
 /// The byte forms' first bytes, and their version: bump it whenever a
@@ -148,59 +242,99 @@ impl Partial {
         from_bytes(PARTIAL_MAGIC, "partial state", bytes)
     }
 
-    /// The partial state of a piece of text that may begin and end inside lines.
-    fn of_text(text: &[u8], fold: &StatsFold) -> Partial {
+    /// Fold in the partial state of the text that follows this one in the
+    /// same file. Associative, so neighbours merge in any grouping.
+    pub fn merge(self, later: Partial, query: &StatsQuery) -> Result<Partial, MixedUnits> {
+        Ok(match (self, later) {
+            (whole @ Partial::File(_), _) | (_, whole @ Partial::File(_)) => whole,
+            (Partial::Recheck, _) | (_, Partial::Recheck) => Partial::Recheck,
+            (Partial::Aligned(mut earlier), Partial::Aligned(later)) => {
+                earlier.merge(later);
+                Partial::Aligned(earlier)
+            }
+            (
+                Partial::Blocks { text, crcs },
+                Partial::Blocks {
+                    text: later_text,
+                    crcs: later_crcs,
+                },
+            ) => match crcs.then(later_crcs) {
+                Some(crcs) => Partial::Blocks {
+                    text: text.merge(later_text, &StatsFold { query }),
+                    crcs,
+                },
+                None => Partial::Recheck,
+            },
+            _ => return Err(MixedUnits),
+        })
+    }
+
+    /// The summary of the file at `path`, once every unit of it is merged
+    /// in: the first and last lines folded, the streams' CRCs checked,
+    /// `--strict` applied, counted as one file.
+    pub fn finish(self, path: &Path, query: &StatsQuery) -> Result<Summary> {
+        let fold = StatsFold { query };
+        let mut summary = match self {
+            Partial::File(summary) | Partial::Aligned(summary) => summary,
+            Partial::Blocks { text, crcs } if crcs.holds() => text.finish(&fold),
+            Partial::Blocks { .. } | Partial::Recheck => whole_file(path, query)?,
+        };
+        if let (true, Some(line)) = (query.strict, summary.first_malformed) {
+            return Err(Error::Malformed {
+                file: path.display().to_string(),
+                line,
+            });
+        }
+        summary.files = 1;
+        Ok(summary)
+    }
+}
+
+impl Edges {
+    fn of_text(text: &[u8], fold: &StatsFold) -> Edges {
         let (Some(first), Some(last)) = (memchr::memchr(b'\n', text), memchr::memrchr(b'\n', text))
         else {
-            return Partial::Inside(text.to_vec());
+            return Edges::Inside(text.to_vec());
         };
-        Partial::Lines {
+        Edges::Lines {
             head: text[..first].to_vec(),
             middle: fold.part(&text[first + 1..last + 1]),
             tail: text[last + 1..].to_vec(),
         }
     }
 
-    /// Fold in the partial state of the text that follows this one in the
-    /// same file. Associative, so neighbours merge in any grouping.
-    pub fn merge(self, later: Partial, query: &StatsQuery) -> Result<Partial, MixedUnits> {
-        let fold = StatsFold { query };
-        Ok(match (self, later) {
-            (whole @ Partial::File(_), _) | (_, whole @ Partial::File(_)) => whole,
-            (Partial::Aligned(mut earlier), Partial::Aligned(later)) => {
-                earlier.merge(later);
-                Partial::Aligned(earlier)
-            }
-            (Partial::Inside(mut earlier), Partial::Inside(later)) => {
+    fn merge(self, later: Edges, fold: &StatsFold) -> Edges {
+        match (self, later) {
+            (Edges::Inside(mut earlier), Edges::Inside(later)) => {
                 earlier.extend_from_slice(&later);
-                Partial::Inside(earlier)
+                Edges::Inside(earlier)
             }
-            (Partial::Inside(mut earlier), Partial::Lines { head, middle, tail }) => {
+            (Edges::Inside(mut earlier), Edges::Lines { head, middle, tail }) => {
                 earlier.extend_from_slice(&head);
-                Partial::Lines {
+                Edges::Lines {
                     head: earlier,
                     middle,
                     tail,
                 }
             }
             (
-                Partial::Lines {
+                Edges::Lines {
                     head,
                     middle,
                     mut tail,
                 },
-                Partial::Inside(later),
+                Edges::Inside(later),
             ) => {
                 tail.extend_from_slice(&later);
-                Partial::Lines { head, middle, tail }
+                Edges::Lines { head, middle, tail }
             }
             (
-                Partial::Lines {
+                Edges::Lines {
                     head,
                     mut middle,
                     mut tail,
                 },
-                Partial::Lines {
+                Edges::Lines {
                     head: seam,
                     middle: later,
                     tail: last,
@@ -212,25 +346,21 @@ impl Partial {
                 tail.push(b'\n');
                 middle.merge(fold.part(&tail));
                 middle.merge(later);
-                Partial::Lines {
+                Edges::Lines {
                     head,
                     middle,
                     tail: last,
                 }
             }
-            _ => return Err(MixedUnits),
-        })
+        }
     }
 
-    /// The file's summary, once every unit of it is merged in: the first and
-    /// last lines folded, `--strict` applied, counted as one file.
-    pub fn finish(self, name: &str, query: &StatsQuery) -> Result<Summary> {
-        let fold = StatsFold { query };
-        let mut summary = match self {
-            Partial::File(summary) | Partial::Aligned(summary) => summary,
-            Partial::Inside(text) if text.is_empty() => fold.empty(),
-            Partial::Inside(text) => fold.part(&text),
-            Partial::Lines {
+    /// The summary of a whole file's text: its first line is the head.
+    fn finish(self, fold: &StatsFold) -> Summary {
+        match self {
+            Edges::Inside(text) if text.is_empty() => fold.empty(),
+            Edges::Inside(text) => fold.part(&text),
+            Edges::Lines {
                 mut head,
                 middle,
                 tail,
@@ -243,16 +373,14 @@ impl Partial {
                 }
                 summary
             }
-        };
-        if let (true, Some(line)) = (query.strict, summary.first_malformed) {
-            return Err(Error::Malformed {
-                file: name.to_owned(),
-                line,
-            });
         }
-        summary.files = 1;
-        Ok(summary)
     }
+}
+
+/// The file decoded as a stream on this thread, as the CLI reads it.
+fn whole_file(path: &Path, query: &StatsQuery) -> Result<Summary> {
+    let pool = parallel::pool(1)?;
+    summarise_input(Input::open(path)?, query, Engine::Fast, &pool)
 }
 
 /// Partial states of different kinds of unit cannot be neighbours: they come
@@ -266,8 +394,9 @@ impl std::fmt::Display for MixedUnits {
     }
 }
 
-/// Compressed bytes read at a time while framing a bzip2 file to plan it.
-const FRAME_AHEAD: usize = 1 << 20;
+/// Compressed bytes a unit reads at a time while framing its part of a
+/// bzip2 file: past its end it needs only the next magic.
+const FRAME_AHEAD: usize = 256 << 10;
 
 /// A raw file's default unit: about 60 ms of one core's scan, so that a
 /// task's cost on the scheduler (a millisecond or two) stays small beside it.
@@ -283,14 +412,11 @@ pub fn plan(paths: &[PathBuf], split_bytes: Option<u64>) -> Vec<Unit> {
     Planner::new(paths.to_vec(), split_bytes).collect()
 }
 
-/// The units of a list of files, made one at a time, so that a cluster can
-/// scan the first while the planner frames the rest of a bzip2 file (the
-/// one part of planning that reads a whole file).
+/// The units of a list of files, made one at a time. Planning reads a file's
+/// first bytes and its size, never the file.
 ///
-/// Planning never fails: a file that cannot be opened, or whose framing
-/// does not hold, gets a [`UnitKind::Whole`] unit, whose scan gives the
-/// CLI's error, or the whole file's answer, which replaces the partial
-/// states of any units planned for the file before the framing failed.
+/// Planning never fails: a file that cannot be opened gets a
+/// [`UnitKind::Whole`] unit, whose scan gives the CLI's error.
 pub struct Planner {
     paths: std::vec::IntoIter<PathBuf>,
     split_bytes: Option<u64>,
@@ -303,18 +429,7 @@ struct Cutting {
     path: Vec<u8>,
     file: u32,
     size: u64,
-    parts: Parts,
-}
-
-enum Parts {
-    /// Parts known in advance (raw ranges, or one whole file).
-    Listed(std::vec::IntoIter<UnitKind>),
-    /// bzip2 blocks found as the framing goes, gathered `split_bytes` at a time.
-    Framing {
-        frames: bzip2_parallel::BlockFrames,
-        split_bytes: u64,
-        gathered: Vec<BlockAt>,
-    },
+    parts: std::vec::IntoIter<UnitKind>,
 }
 
 impl Planner {
@@ -327,80 +442,56 @@ impl Planner {
         }
     }
 
-    /// How the next file is to be cut.
-    fn start(&self, path: &Path) -> (u64, Parts) {
-        let whole = |size| (size, Parts::Listed(vec![UnitKind::Whole].into_iter()));
+    /// The size of the file at `path` and its parts.
+    fn cut(&self, path: &Path) -> (u64, Vec<UnitKind>) {
+        let whole = |size| (size, vec![UnitKind::Whole]);
         if path.as_os_str() == "-" {
             return whole(0);
         }
         let Ok(input) = Input::open(path) else {
             return whole(0);
         };
-        let format = input.format();
-        let Some(size) = input
-            .file()
-            .and_then(|f| f.metadata().ok())
-            .map(|m| m.len())
-        else {
+        let Some(file) = input.file() else {
             return whole(0);
         };
-        match format {
-            Format::Raw => {
-                let split_bytes = self.split_bytes.unwrap_or(RAW_SPLIT_BYTES).max(1);
-                let count = size.div_ceil(split_bytes);
-                if count <= 1 {
-                    return whole(size);
-                }
-                let ranges = (0..count).map(|i| UnitKind::Lines {
-                    start: i * split_bytes,
-                    end: (i + 1 < count).then_some((i + 1) * split_bytes),
-                });
-                (size, Parts::Listed(ranges.collect::<Vec<_>>().into_iter()))
-            }
-            Format::Bzip2 => match File::open(path) {
-                Ok(file) => (
-                    size,
-                    Parts::Framing {
-                        frames: bzip2_parallel::BlockFrames::new(file, FRAME_AHEAD),
-                        split_bytes: self.split_bytes.unwrap_or(BZIP2_SPLIT_BYTES),
-                        gathered: Vec::new(),
-                    },
-                ),
-                Err(_) => whole(size),
-            },
-            Format::Gzip => whole(size),
-        }
-    }
-}
-
-impl Parts {
-    /// The file's next part, or `None` after its last.
-    fn next(&mut self) -> Option<UnitKind> {
-        let (frames, split_bytes, gathered) = match self {
-            Parts::Listed(parts) => return parts.next(),
-            Parts::Framing {
-                frames,
-                split_bytes,
-                gathered,
-            } => (frames, *split_bytes, gathered),
+        let Ok(size) = file.metadata().map(|m| m.len()) else {
+            return whole(0);
         };
-        loop {
-            match frames.next_block() {
-                Ok(Some(block)) => match gathered.first() {
-                    Some(first) if (block.end - first.start) / 8 > split_bytes => {
-                        let unit = UnitKind::Blocks(std::mem::replace(gathered, vec![block]));
-                        return Some(unit);
-                    }
-                    _ => gathered.push(block),
-                },
-                Ok(None) if gathered.is_empty() => return None,
-                Ok(None) => return Some(UnitKind::Blocks(std::mem::take(gathered))),
-                Err(bzip2_parallel::FramingFailed) => {
-                    *self = Parts::Listed(Vec::new().into_iter());
-                    return Some(UnitKind::Whole);
-                }
+        let ranges = |default: u64| {
+            let split_bytes = self.split_bytes.unwrap_or(default).max(1);
+            let count = size.div_ceil(split_bytes);
+            (0..count).map(move |i| {
+                (
+                    i * split_bytes,
+                    (i + 1 < count).then_some((i + 1) * split_bytes),
+                )
+            })
+        };
+        let parts: Vec<UnitKind> = match input.format() {
+            Format::Raw => ranges(RAW_SPLIT_BYTES)
+                .map(|(start, end)| UnitKind::Lines { start, end })
+                .collect(),
+            Format::Bzip2 => {
+                // The level of the file's first stream, from its header.
+                let mut header = [0u8; 4];
+                let level = match file.read_exact_at(&mut header, 0) {
+                    Ok(()) if header[..3] == *b"BZh" && header[3].is_ascii_digit() => header[3],
+                    _ => return whole(size),
+                };
+                ranges(BZIP2_SPLIT_BYTES)
+                    .map(|(start, end)| UnitKind::Blocks {
+                        level,
+                        start,
+                        end: end.unwrap_or(size),
+                    })
+                    .collect()
             }
+            Format::Gzip => return whole(size),
+        };
+        if parts.len() <= 1 {
+            return whole(size);
         }
+        (size, parts)
     }
 }
 
@@ -421,12 +512,12 @@ impl Iterator for Planner {
                 self.current = None;
             }
             let path = self.paths.next()?;
-            let (size, parts) = self.start(&path);
+            let (size, parts) = self.cut(&path);
             self.current = Some(Cutting {
                 path: path.as_os_str().as_bytes().to_vec(),
                 file: self.file,
                 size,
-                parts,
+                parts: parts.into_iter(),
             });
             self.file += 1;
         }
@@ -445,11 +536,7 @@ pub fn scan_unit(unit: &Unit, query: &StatsQuery) -> Result<Partial> {
         })
     };
     match &unit.kind {
-        UnitKind::Whole => {
-            let pool = parallel::pool(1)?;
-            let summary = summarise_input(Input::open(&unit.path())?, query, Engine::Fast, &pool)?;
-            Ok(Partial::File(summary))
-        }
+        UnitKind::Whole => Ok(Partial::File(whole_file(&unit.path(), query)?)),
         UnitKind::Lines { start, end } => {
             let file = open()?;
             let size = file.metadata().map_err(|e| Error::read(&name, e))?.len();
@@ -460,30 +547,76 @@ pub fn scan_unit(unit: &Unit, query: &StatsQuery) -> Result<Partial> {
                 &file, &name, size, *start, *end, &fold,
             )?))
         }
-        UnitKind::Blocks(blocks) => {
+        UnitKind::Blocks { level, start, end } => {
             let file = open()?;
-            let mut partial = Partial::Inside(Vec::new());
-            for &block in blocks {
-                let piece = bzip2_parallel::decode_block_at(&file, block, |text| {
-                    Partial::of_text(text, &fold)
-                })
-                .map_err(|e| Error::read(&name, e))?;
-                let Some(piece) = piece else {
-                    // The stream decoder gives the CLI's error (where and
-                    // what); should the file decode after all, its answer.
-                    let whole = Unit {
-                        kind: UnitKind::Whole,
-                        ..unit.clone()
-                    };
-                    return scan_unit(&whole, query);
-                };
-                partial = partial
-                    .merge(piece, query)
-                    .expect("blocks give Inside or Lines");
+            let size = file.metadata().map_err(|e| Error::read(&name, e))?.len();
+            if size < unit.size {
+                return Err(shrank(&name, unit.size, size));
             }
-            Ok(partial)
+            scan_blocks(file, &unit.path(), *level, *start, *end, query)
         }
     }
+}
+
+/// The bzip2 blocks whose magic starts in bytes `[start, end)` of `file`.
+/// Whatever does not hold (a framing that fails, a block that does not
+/// decode, a stream whose CRC disagrees) makes the unit decode the whole
+/// file as a stream: the CLI's error, or if a false magic fooled the
+/// framing, the whole file's answer, which stands for the file.
+fn scan_blocks(
+    file: File,
+    path: &Path,
+    level: u8,
+    start: u64,
+    end: u64,
+    query: &StatsQuery,
+) -> Result<Partial> {
+    let fold = StatsFold { query };
+    let read_error = |e| Error::read(&path.display().to_string(), e);
+    let (from, before) = (start * 8, end * 8);
+    let mut frames = if start == 0 {
+        bzip2_parallel::BlockFrames::new(file, FRAME_AHEAD)
+    } else {
+        match bzip2_parallel::first_magic(&file, from, before, FRAME_AHEAD).map_err(read_error)? {
+            Some((at, magic)) => {
+                bzip2_parallel::BlockFrames::from_magic(file, magic, at, level, FRAME_AHEAD)
+            }
+            None => {
+                // Inside one block (a range smaller than a block).
+                return Ok(Partial::Blocks {
+                    text: Edges::Inside(Vec::new()),
+                    crcs: CrcTrail::default(),
+                });
+            }
+        }
+    };
+    let (mut text, mut crcs) = (Edges::Inside(Vec::new()), CrcTrail::default());
+    let whole = || whole_file(path, query).map(Partial::File);
+    loop {
+        match frames.next_frame() {
+            Err(bzip2_parallel::FramingFailed) => return whole(),
+            Ok(None) => break,
+            Ok(Some(Framed::Block { at, .. })) if at.start >= before => break,
+            Ok(Some(Framed::StreamEnd { at, .. })) if at >= before => break,
+            Ok(Some(Framed::Block { at, crc })) => {
+                let decoded = bzip2_parallel::decode_block_at(frames.file(), at, |block| {
+                    Edges::of_text(block, &fold)
+                })
+                .map_err(read_error)?;
+                let Some(piece) = decoded else {
+                    return whole();
+                };
+                text = text.merge(piece, &fold);
+                crcs.block(crc);
+            }
+            Ok(Some(Framed::StreamEnd { stored_crc, .. })) => {
+                if !crcs.end(stored_crc) {
+                    return Ok(Partial::Recheck);
+                }
+            }
+        }
+    }
+    Ok(Partial::Blocks { text, crcs })
 }
 
 /// The lines of a raw file that start in `[start, end)` (to the file's end
@@ -590,11 +723,7 @@ mod tests {
                     Some(earlier) => earlier.merge(scanned, query).unwrap(),
                 });
             }
-            whole.merge(
-                partial
-                    .unwrap()
-                    .finish(&path.display().to_string(), query)?,
-            );
+            whole.merge(partial.unwrap().finish(path, query)?);
         }
         Ok((whole, units.len()))
     }
@@ -625,11 +754,12 @@ mod tests {
         let path = write(&dir, "a.log.bz2", &bz2(&text, 1));
         let paths = std::slice::from_ref(&path);
         let expected = in_one_pass(paths, &query()).unwrap();
-        for split in [1, 30_000, 100_000, 1 << 30] {
+        // 3,000 bytes: most units own no magic at all, or start mid-block.
+        for split in [3_000, 20_000, 1 << 30] {
             let (summary, units) = by_units(paths, split, &query()).unwrap();
             assert_eq!(summary, expected, "split {split}");
-            if split == 1 {
-                assert!(units >= 5, "{units} units");
+            if split == 3_000 {
+                assert!(units >= 20, "{units} units");
             }
         }
     }
@@ -638,7 +768,7 @@ mod tests {
     fn merging_is_the_same_in_any_grouping() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "a.log.bz2", &bz2(&log(40_000), 1));
-        let units = plan(std::slice::from_ref(&path), Some(1));
+        let units = plan(std::slice::from_ref(&path), Some(10_000));
         let parts: Vec<Partial> = units
             .iter()
             .map(|u| scan_unit(u, &query()).unwrap())
@@ -711,32 +841,74 @@ mod tests {
         let path = write(&dir, "bad.log.bz2", &bytes);
         let paths = std::slice::from_ref(&path);
         let cli = in_one_pass(paths, &query()).unwrap_err().to_string();
-        let error = by_units(paths, 1, &query()).unwrap_err().to_string();
+        let error = by_units(paths, 10_000, &query()).unwrap_err().to_string();
         assert_eq!(error, cli);
         assert!(error.contains("bad.log.bz2"), "{error}");
     }
 
     #[test]
-    fn a_truncated_bzip2_file_ends_its_plan_with_a_whole_unit_and_the_clis_error() {
+    fn a_truncated_bzip2_file_gives_the_clis_error() {
         let dir = tempfile::tempdir().unwrap();
         let bytes = bz2(&log(40_000), 1);
         let path = write(&dir, "cut.log.bz2", &bytes[..bytes.len() * 2 / 3]);
         let paths = std::slice::from_ref(&path);
-        let units = plan(paths, Some(1));
-        assert!(units.len() > 2, "{units:?}");
-        assert!(matches!(units[0].kind, UnitKind::Blocks(_)));
-        assert_eq!(units.last().unwrap().kind, UnitKind::Whole);
+        assert!(matches!(
+            plan(paths, Some(10_000))[0].kind,
+            UnitKind::Blocks { .. }
+        ));
         let cli = in_one_pass(paths, &query()).unwrap_err().to_string();
-        assert_eq!(by_units(paths, 1, &query()).unwrap_err().to_string(), cli);
+        assert_eq!(
+            by_units(paths, 10_000, &query()).unwrap_err().to_string(),
+            cli
+        );
+    }
+
+    #[test]
+    fn a_stream_crc_that_disagrees_with_its_blocks_gives_the_clis_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = bz2(&log(40_000), 1);
+        // The stored combined CRC: the 32 bits after the end magic, which
+        // ends the file with at most 7 bits of padding.
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x10;
+        let path = write(&dir, "crc.log.bz2", &bytes);
+        let paths = std::slice::from_ref(&path);
+        let cli = in_one_pass(paths, &query()).unwrap_err().to_string();
+        for split in [10_000, 1 << 30] {
+            let error = by_units(paths, split, &query()).unwrap_err().to_string();
+            assert_eq!(error, cli, "split {split}");
+        }
+    }
+
+    #[test]
+    fn streams_of_several_levels_cut_anywhere_give_the_one_pass_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = log(30_000);
+        let half = text.len() / 2;
+        let mut bytes = bz2(&text[..half], 9);
+        bytes.extend_from_slice(&bz2(&text[half..], 1));
+        let path = write(&dir, "streams.log.bz2", &bytes);
+        let paths = std::slice::from_ref(&path);
+        let expected = in_one_pass(paths, &query()).unwrap();
+        for split in [5_000, 1 << 30] {
+            let (summary, _) = by_units(paths, split, &query()).unwrap();
+            assert_eq!(summary, expected, "split {split}");
+        }
     }
 
     #[test]
     fn the_whole_files_state_stands_for_the_file_wherever_it_is_merged() {
         let q = query();
-        let file = Partial::File(StatsFold { query: &q }.part(b"1,m,5\n"));
+        let fold = StatsFold { query: &q };
+        let file = Partial::File(fold.part(b"1,m,5\n"));
+        let blocks = |text| Partial::Blocks {
+            text,
+            crcs: CrcTrail::default(),
+        };
         let pieces = [
-            Partial::Inside(b"1,m,".to_vec()),
-            Partial::of_text(b"7\n2,m,8\n3,m", &StatsFold { query: &q }),
+            blocks(Edges::Inside(b"1,m,".to_vec())),
+            blocks(Edges::of_text(b"7\n2,m,8\n3,m", &fold)),
+            Partial::Recheck,
         ];
         for at in 0..=pieces.len() {
             let mut order = pieces.to_vec();
@@ -783,7 +955,7 @@ mod tests {
                 .unwrap_err()
                 .contains("not a logbench")
         );
-        let mut newer = Partial::Inside(b"x".to_vec()).to_bytes();
+        let mut newer = Partial::Recheck.to_bytes();
         newer[4] = 9;
         assert!(
             Partial::from_bytes(&newer)
@@ -795,7 +967,10 @@ mod tests {
     #[test]
     fn kinds_that_cannot_be_neighbours_are_refused() {
         let aligned = Partial::Aligned(Summary::default());
-        let inside = Partial::Inside(b"x".to_vec());
-        assert_eq!(aligned.merge(inside, &query()), Err(MixedUnits));
+        let blocks = Partial::Blocks {
+            text: Edges::Inside(b"x".to_vec()),
+            crcs: CrcTrail::default(),
+        };
+        assert_eq!(aligned.merge(blocks, &query()), Err(MixedUnits));
     }
 }

@@ -148,6 +148,15 @@ impl Window {
         Window::default()
     }
 
+    /// A window whose first byte will be the file's byte `base`: for a
+    /// framer that starts inside the file ([`Framer::at_magic`]).
+    pub fn starting_at(base: u64) -> Window {
+        Window {
+            base,
+            ..Window::default()
+        }
+    }
+
     /// Drop the bytes before `keep_from` (an absolute byte offset), then read
     /// up to `ahead` more bytes with `read_at(offset, buf)` (a `pread`: 0 means
     /// the end of the file) and find the magics again.
@@ -175,11 +184,17 @@ impl Window {
             }
         }
         self.data.truncate(filled);
+        // Only the new bytes are searched, from a magic's length before them:
+        // every magic wholly inside the old bytes was found already.
         let base_bit = self.base * 8;
-        self.magics = find_magics(&self.data)
+        self.magics.retain(|&(bit, _)| bit >= base_bit);
+        let last_found = self.magics.last().map(|&(bit, _)| bit);
+        let from = old.saturating_sub(MAGIC_BITS as usize / 8 + 1);
+        let found = find_magics(&self.data[from..])
             .into_iter()
-            .map(|(bit, kind)| (bit + base_bit, kind))
-            .collect();
+            .map(|(bit, kind)| (bit + base_bit + from as u64 * 8, kind))
+            .filter(|&(bit, _)| last_found.is_none_or(|last| bit > last));
+        self.magics.extend(found);
         Ok(())
     }
 
@@ -257,8 +272,9 @@ pub enum Frame {
     /// A block of a stream of this level (`b'1'..=b'9'`), from its magic up
     /// to the next magic.
     Block { level: u8, start: u64, end: u64 },
-    /// The end of a stream, with the combined CRC it stores.
-    StreamEnd { stored_crc: u32 },
+    /// The end of a stream (its magic at bit `at`), with the combined CRC
+    /// it stores.
+    StreamEnd { at: u64, stored_crc: u32 },
     /// The last stream ended exactly at the end of the file.
     Done,
     /// The next frame lies past the bytes at hand: advance the window.
@@ -309,6 +325,23 @@ impl Framer {
     pub fn new() -> Framer {
         Framer {
             state: State::AtStream(0),
+        }
+    }
+
+    /// A framer that starts inside a file, at the magic of kind `magic` at
+    /// bit `at` (found by [`find_magics`]), in a stream of level `level`:
+    /// for a reader of one part of a file, as Hadoop's splittable bzip2
+    /// reads. Whether the magic is a real one shows when its block decodes.
+    pub fn at_magic(magic: Magic, at: u64, level: u8) -> Framer {
+        Framer {
+            state: match magic {
+                Magic::Block => State::InStream {
+                    level,
+                    open: None,
+                    first: at,
+                },
+                Magic::End => State::Ending(at),
+            },
         }
     }
 
@@ -375,7 +408,10 @@ impl Framer {
                     }
                     let stored_crc = window.bits(bit + MAGIC_BITS, 32);
                     self.state = State::AtStream(end);
-                    return Ok(Frame::StreamEnd { stored_crc });
+                    return Ok(Frame::StreamEnd {
+                        at: bit,
+                        stored_crc,
+                    });
                 }
             }
         }

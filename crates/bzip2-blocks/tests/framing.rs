@@ -105,7 +105,7 @@ fn frame_all(data: &[u8], ahead: usize) -> Result<Framed, Unframed> {
                 crcs.push(window.block_crc(start));
                 blocks += 1;
             }
-            Frame::StreamEnd { stored_crc } => {
+            Frame::StreamEnd { stored_crc, .. } => {
                 assert_eq!(combine_crc(crcs.drain(..)), stored_crc);
                 streams += 1;
             }
