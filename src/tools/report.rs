@@ -326,6 +326,16 @@ pub fn write(record: &Record, out: &Path) -> Result<PathBuf> {
         "## One ladder: 2013's and ours\n\n{}",
         ladders::ladders_section(record, out)
     );
+    if let Ok(cluster) = std::fs::read_to_string(out.join("cluster.txt")) {
+        let _ = writeln!(
+            md,
+            "## On a Dask cluster\n\n`scripts/python/cluster.sh`: `logbench.dask.stats` on a \
+             local cluster of 1 and of 2 worker processes against the in-process `stats`, and \
+             the constants of the model for N machines in \
+             [`docs/cluster.md`](../docs/cluster.md), where adding machines stops paying \
+             (Amdahl's law again: the scheduler is the serial part).\n\n```\n{cluster}```\n"
+        );
+    }
     let chart = out.join("throughput.svg");
     write_atomically(&chart, throughput_svg(record).as_bytes()).map_err(|e| io(&chart, e))?;
     let report = out.join("REPORT.md");

@@ -106,7 +106,7 @@ pub fn ladders_section(record: &Record, results: &Path) -> String {
     let mut row = |ladder: &str, step: &str, seconds: f64, base: f64, how: &str| {
         let _ = writeln!(
             out,
-            "| {ladder} | {step} | {} | {:.1}× | {how} |",
+            "| {ladder} | {step} | {} | {:.2}× | {how} |",
             human_time(seconds),
             base / seconds
         );
@@ -147,6 +147,23 @@ pub fn ladders_section(record: &Record, results: &Path) -> String {
                 "criterion median, 1 thread",
             );
         }
+    }
+    let threads = 2;
+    if let (Some(bench), Some(base)) = (
+        find(
+            &record.benches,
+            "scaling-bz2",
+            &format!("parallel/{threads}"),
+        ),
+        rust_base,
+    ) {
+        row(
+            "here, Rust",
+            &format!("`parallel`, {threads} threads"),
+            bench.median_s,
+            base,
+            "criterion median",
+        );
     }
     let pgo = std::fs::read_to_string(results.join("pgo.txt")).unwrap_or_default();
     let cases = pgo_cases(&pgo, "bz2");
