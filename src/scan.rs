@@ -9,6 +9,7 @@
 
 use memchr::memchr;
 
+pub mod edges;
 mod fast;
 pub mod simd;
 pub mod split;

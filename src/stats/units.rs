@@ -36,6 +36,7 @@ use super::{Engine, StatsFold, StatsQuery, Summary, summarise_input};
 use crate::error::{Error, Result};
 use crate::input::bzip2_parallel::{self, Framed};
 use crate::input::{Format, Input, LineRange, read_from, whole_lines_end};
+use crate::scan::edges::Edges;
 use crate::scan::{self, LineFold};
 use crate::strategy::parallel;
 
@@ -73,27 +74,13 @@ pub enum Partial {
     /// Whole lines only (raw byte ranges).
     Aligned(Summary),
     /// bzip2 blocks: their text, and the CRCs of their streams.
-    Blocks { text: Edges, crcs: CrcTrail },
+    Blocks {
+        text: Edges<Summary>,
+        crcs: CrcTrail,
+    },
     /// A stream's stored combined CRC disagrees with its blocks': the file
     /// is decoded as a stream when finished, for the CLI's error.
     Recheck,
-}
-
-/// Text that may begin and end inside lines: its whole lines folded, and the
-/// pieces at its edges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Edges {
-    /// Text with no `\n`: the inside of one long line.
-    Inside(Vec<u8>),
-    Lines {
-        /// Text before the first `\n`: the end of the line begun before
-        /// (the whole first line, for a file's first unit).
-        head: Vec<u8>,
-        /// The lines wholly inside.
-        middle: Summary,
-        /// Text after the last `\n`: the start of a line the next unit ends.
-        tail: Vec<u8>,
-    },
 }
 
 /// The combined CRC of a run of blocks, and how many: a stream's CRC is
@@ -287,93 +274,6 @@ impl Partial {
         }
         summary.files = 1;
         Ok(summary)
-    }
-}
-
-impl Edges {
-    fn of_text(text: &[u8], fold: &StatsFold) -> Edges {
-        let (Some(first), Some(last)) = (memchr::memchr(b'\n', text), memchr::memrchr(b'\n', text))
-        else {
-            return Edges::Inside(text.to_vec());
-        };
-        Edges::Lines {
-            head: text[..first].to_vec(),
-            middle: fold.part(&text[first + 1..last + 1]),
-            tail: text[last + 1..].to_vec(),
-        }
-    }
-
-    fn merge(self, later: Edges, fold: &StatsFold) -> Edges {
-        match (self, later) {
-            (Edges::Inside(mut earlier), Edges::Inside(later)) => {
-                earlier.extend_from_slice(&later);
-                Edges::Inside(earlier)
-            }
-            (Edges::Inside(mut earlier), Edges::Lines { head, middle, tail }) => {
-                earlier.extend_from_slice(&head);
-                Edges::Lines {
-                    head: earlier,
-                    middle,
-                    tail,
-                }
-            }
-            (
-                Edges::Lines {
-                    head,
-                    middle,
-                    mut tail,
-                },
-                Edges::Inside(later),
-            ) => {
-                tail.extend_from_slice(&later);
-                Edges::Lines { head, middle, tail }
-            }
-            (
-                Edges::Lines {
-                    head,
-                    mut middle,
-                    mut tail,
-                },
-                Edges::Lines {
-                    head: seam,
-                    middle: later,
-                    tail: last,
-                },
-            ) => {
-                // The line across the seam, with its `\n`: even an empty one
-                // is a line.
-                tail.extend_from_slice(&seam);
-                tail.push(b'\n');
-                middle.merge(fold.part(&tail));
-                middle.merge(later);
-                Edges::Lines {
-                    head,
-                    middle,
-                    tail: last,
-                }
-            }
-        }
-    }
-
-    /// The summary of a whole file's text: its first line is the head.
-    fn finish(self, fold: &StatsFold) -> Summary {
-        match self {
-            Edges::Inside(text) if text.is_empty() => fold.empty(),
-            Edges::Inside(text) => fold.part(&text),
-            Edges::Lines {
-                mut head,
-                middle,
-                tail,
-            } => {
-                head.push(b'\n');
-                let mut summary = fold.part(&head);
-                summary.merge(middle);
-                if !tail.is_empty() {
-                    summary.merge(fold.part(&tail));
-                }
-                summary
-            }
-        }
     }
 }
 
