@@ -18,6 +18,7 @@ mod sketch;
 mod state;
 mod summary;
 pub mod units;
+mod wire;
 
 use std::io::Read;
 use std::path::Path;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::state::GroupState;
+use super::wire::Form;
 
 /// One metric's groups, by the window's start (`None` without `--every`).
 pub type Windows = BTreeMap<Option<u64>, GroupState>;
@@ -32,10 +33,12 @@ pub struct Summary {
     pub files: u64,
 }
 
-/// The wire form's first bytes, and its version: bump it whenever the
-/// serialised layout changes.
-const MAGIC: &[u8; 4] = b"LBS\0";
-const VERSION: u16 = 2;
+/// The wire form: bump the version whenever the serialised layout changes.
+const FORM: Form = Form {
+    magic: b"LBS\0",
+    version: 2,
+    what: "summary",
+};
 
 impl Summary {
     /// Whether any group holds a record.
@@ -89,31 +92,13 @@ impl Summary {
 
     /// A compact, versioned byte form (postcard: varints, no field names).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        postcard::to_extend(self, bytes).expect("a summary always serialises")
+        FORM.encode(self)
     }
 
     /// Read [`Summary::to_bytes`]'s form back; a wrong version or damaged
     /// bytes are an error, never a wrong summary.
     pub fn from_bytes(bytes: &[u8]) -> Result<Summary, String> {
-        let Some((head, body)) = bytes.split_at_checked(MAGIC.len() + 2) else {
-            return Err("too short to be a logbench summary".into());
-        };
-        if &head[..4] != MAGIC {
-            return Err("not a logbench summary".into());
-        }
-        let version = u16::from_le_bytes([head[4], head[5]]);
-        if version != VERSION {
-            return Err(format!(
-                "summary format version {version}; this logbench reads version {VERSION}"
-            ));
-        }
-        match postcard::take_from_bytes::<Summary>(body) {
-            Ok((summary, [])) => Ok(summary),
-            Ok(_) => Err("trailing bytes after the summary".into()),
-            Err(e) => Err(format!("damaged summary: {e}")),
-        }
+        FORM.decode(bytes)
     }
 }
 

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::wire::Form;
 use super::{Engine, StatsFold, StatsQuery, Summary, summarise_input};
 use crate::error::{Error, Result};
 use crate::input::bzip2_parallel::{self, Framed};
@@ -161,41 +162,18 @@ impl CrcTrail {
     }
 }
 
-/// The byte forms' first bytes, and their version: bump it whenever a
-/// serialised layout (this module's or [`Summary`]'s) changes.
-const UNIT_MAGIC: &[u8; 4] = b"LBU\0";
-const PARTIAL_MAGIC: &[u8; 4] = b"LBP\0";
-const VERSION: u16 = 1;
-
-fn to_bytes(magic: &[u8; 4], value: &impl Serialize) -> Vec<u8> {
-    let mut bytes = magic.to_vec();
-    bytes.extend_from_slice(&VERSION.to_le_bytes());
-    postcard::to_extend(value, bytes).expect("plain data serialises")
-}
-
-fn from_bytes<T: for<'de> Deserialize<'de>>(
-    magic: &[u8; 4],
-    what: &str,
-    bytes: &[u8],
-) -> std::result::Result<T, String> {
-    let Some((head, body)) = bytes.split_at_checked(magic.len() + 2) else {
-        return Err(format!("too short to be a logbench {what}"));
-    };
-    if &head[..4] != magic {
-        return Err(format!("not a logbench {what}"));
-    }
-    let version = u16::from_le_bytes([head[4], head[5]]);
-    if version != VERSION {
-        return Err(format!(
-            "{what} format version {version}; this logbench reads version {VERSION}"
-        ));
-    }
-    match postcard::take_from_bytes::<T>(body) {
-        Ok((value, [])) => Ok(value),
-        Ok(_) => Err(format!("trailing bytes after the {what}")),
-        Err(e) => Err(format!("damaged {what}: {e}")),
-    }
-}
+/// The byte forms: bump a version whenever its layout (or [`Summary`]'s,
+/// which both hold) changes.
+const UNIT: Form = Form {
+    magic: b"LBU\0",
+    version: 1,
+    what: "work unit",
+};
+const PARTIAL: Form = Form {
+    magic: b"LBP\0",
+    version: 1,
+    what: "partial state",
+};
 
 impl Unit {
     pub fn path(&self) -> PathBuf {
@@ -209,24 +187,24 @@ impl Unit {
 
     /// A versioned byte form, to send the unit to another process.
     pub fn to_bytes(&self) -> Vec<u8> {
-        to_bytes(UNIT_MAGIC, self)
+        UNIT.encode(self)
     }
 
     /// Read [`Unit::to_bytes`]'s form back; damage is an error.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Unit, String> {
-        from_bytes(UNIT_MAGIC, "work unit", bytes)
+        UNIT.decode(bytes)
     }
 }
 
 impl Partial {
     /// A versioned byte form, to send the state to another process.
     pub fn to_bytes(&self) -> Vec<u8> {
-        to_bytes(PARTIAL_MAGIC, self)
+        PARTIAL.encode(self)
     }
 
     /// Read [`Partial::to_bytes`]'s form back; damage is an error.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Partial, String> {
-        from_bytes(PARTIAL_MAGIC, "partial state", bytes)
+        PARTIAL.decode(bytes)
     }
 
     /// Fold in the partial state of the text that follows this one in the
