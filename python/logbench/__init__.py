@@ -6,6 +6,9 @@ Both functions return the dict that ``logbench mean --json`` and
 ``logbench stats --json`` print, field for field; exact sums are Python ints.
 A file that cannot be answered raises :class:`logbench.Error` with the CLI's
 message, naming the file; a bad option raises ``ValueError``.
+
+:mod:`logbench.dask` gives the same two on a Dask cluster (``pip install
+'./python[dask]'``).
 """
 
 import json
