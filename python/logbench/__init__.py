@@ -58,13 +58,16 @@ def stats(
     Returns ``{"groups": [...], "malformed", "out_of_range", "records",
     "files", "seconds"}``, plus ``"skipped"`` with ``keep_going``.
     """
+    options = _options(metric, every, since, until, quantiles, strict, keep_going)
+    document = stats_json(_paths(paths), options, threads, engine)
+    return json.loads(document)
+
+
+def _paths(paths):
+    """One path or several, as a list of ``str`` or ``bytes``."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
-    options = _options(metric, every, since, until, quantiles, strict, keep_going)
-    document = stats_json(
-        [os.fspath(p) for p in paths], threads=threads, engine=engine, **options
-    )
-    return json.loads(document)
+    return [os.fspath(p) for p in paths]
 
 
 def _options(metric, every, since, until, quantiles, strict, keep_going):

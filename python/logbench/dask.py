@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from . import Error, _logbench, _options
+from . import Error, _logbench, _options, _paths
 
 __all__ = ["mean", "plan", "stats"]
 
@@ -31,19 +31,12 @@ def plan(paths, split_bytes=None):
     Planning reads each file's first bytes and size only: a bzip2 unit finds
     its own first block on the worker.
     """
-    return list(_planner(paths, split_bytes))
-
-
-def _planner(paths, split_bytes):
-    """The units of ``paths``, made one at a time as the iterator is read."""
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        paths = [paths]
-    paths = [os.fspath(p) for p in paths]
+    paths = _paths(paths)
     if any(p in ("-", b"-") for p in paths):
         raise ValueError("standard input cannot be read on a cluster; save it to a file")
     if split_bytes is not None and split_bytes < 1:
         raise ValueError("split_bytes must be at least 1")
-    return _logbench.UnitPlanner(paths, split_bytes)
+    return _logbench.plan_units(paths, split_bytes)
 
 
 # The tasks. Each returns ("ok", bytes) or, under keep_going, ("error",
@@ -120,13 +113,13 @@ def _summary(paths, client, split_bytes, options):
         from distributed import get_client
 
         client = get_client()
-    paths = [paths] if isinstance(paths, (str, bytes, os.PathLike)) else list(paths)
+    paths = _paths(paths)
     by_file = {}
-    for index, name, unit in _planner(paths, split_bytes):
+    for index, name, unit in plan(paths, split_bytes):
         scan = client.submit(_scan, unit, options, pure=False)
         by_file.setdefault(index, (name, []))[1].append(scan)
     finished = [
-        client.submit(_finish, os.fspath(paths[index]), name,
+        client.submit(_finish, paths[index], name,
                       _tree(client, parts, _merge_parts, options), options, pure=False)
         for index, (name, parts) in sorted(by_file.items())
     ]
@@ -158,7 +151,7 @@ def stats(
     options = _options(metric, every, since, until, quantiles, strict, keep_going)
     summary, skipped = _summary(paths, client, split_bytes, options)
     seconds = time.perf_counter() - started
-    return _logbench_json(_logbench.stats_report_json(summary, skipped, seconds, options))
+    return json.loads(_logbench.stats_report_json(summary, skipped, seconds, options))
 
 
 def mean(path, client=None, split_bytes=None, metric=None, strict=False):
@@ -169,11 +162,5 @@ def mean(path, client=None, split_bytes=None, metric=None, strict=False):
     options = _options(metric, None, None, None, None, strict, False)
     summary, _ = _summary([path], client, split_bytes, options)
     seconds = time.perf_counter() - started
-    return _logbench_json(
-        _logbench.mean_report_json(summary, os.fspath(path), metric, seconds)
-    )
-
-
-def _logbench_json(document):
-    return json.loads(document)
+    return json.loads(_logbench.mean_report_json(summary, os.fspath(path), metric, seconds))
 

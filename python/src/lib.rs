@@ -9,7 +9,6 @@
 //! the fields are defined. The scan runs with the GIL released.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use logbench::Query;
@@ -78,35 +77,17 @@ fn mean_json(
 }
 
 /// `logbench stats PATHS... --json`: the document, as a JSON string. The
-/// options are `STATS.md`'s, as text (`logbench/__init__.py` converts).
+/// options are `STATS.md`'s, as a dict of text (`logbench/__init__.py`
+/// makes it).
 #[pyfunction]
-#[pyo3(signature = (
-    paths, metrics = Vec::new(), every = None, since = None, until = None,
-    quantiles = None, threads = None, strict = false, keep_going = false, engine = "fast"
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (paths, options, threads = None, engine = "fast"))]
 fn stats_json(
     py: Python<'_>,
     paths: Vec<PathBuf>,
-    metrics: Vec<Metric>,
-    every: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    quantiles: Option<Vec<String>>,
+    options: StatsOptions,
     threads: Option<usize>,
-    strict: bool,
-    keep_going: bool,
     engine: &str,
 ) -> PyResult<String> {
-    let options = StatsOptions {
-        metrics,
-        every,
-        since,
-        until,
-        quantiles,
-        strict,
-        keep_going,
-    };
     let mut query = options.query()?;
     if let Some(threads) = threads {
         query = query.with_threads(threads);
@@ -123,8 +104,8 @@ fn stats_json(
     document.map_err(to_python)
 }
 
-/// The options of `STATS.md` as text, from keyword arguments or, for the
-/// cluster calls, from one dict of them.
+/// The options of `STATS.md` as text, from the dict that
+/// `logbench._options` makes.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 struct StatsOptions {
@@ -140,43 +121,30 @@ struct StatsOptions {
 impl StatsOptions {
     /// The query, checked; a bad option is a `ValueError`.
     fn query(self) -> PyResult<StatsQuery> {
-        let usage = |e: String| PyValueError::new_err(e);
-        let StatsOptions {
-            metrics,
-            every,
-            since,
-            until,
-            quantiles,
-            strict,
-            keep_going,
-        } = self;
+        fn parsed<T>(
+            text: Option<String>,
+            parse: fn(&str) -> Result<T, String>,
+        ) -> PyResult<Option<T>> {
+            text.as_deref()
+                .map(parse)
+                .transpose()
+                .map_err(PyValueError::new_err)
+        }
         let mut query = StatsQuery {
-        metrics: metrics.into_iter().map(Metric::into_bytes).collect(),
-        every: every
-            .as_deref()
-            .map(stats::plan::parse_width)
-            .transpose()
-            .map_err(usage)?,
-        since: since
-            .as_deref()
-            .map(stats::plan::parse_time)
-            .transpose()
-            .map_err(usage)?,
-        until: until
-            .as_deref()
-            .map(stats::plan::parse_time)
-            .transpose()
-            .map_err(usage)?,
-        strict,
-        keep_going,
-        ..StatsQuery::default()
-    };
-        if let Some(quantiles) = quantiles {
+            metrics: self.metrics.into_iter().map(Metric::into_bytes).collect(),
+            every: parsed(self.every, stats::plan::parse_width)?,
+            since: parsed(self.since, stats::plan::parse_time)?,
+            until: parsed(self.until, stats::plan::parse_time)?,
+            strict: self.strict,
+            keep_going: self.keep_going,
+            ..StatsQuery::default()
+        };
+        if let Some(quantiles) = self.quantiles {
             query.quantiles = quantiles
                 .iter()
                 .map(|q| Quantile::parse(q))
                 .collect::<Result<_, _>>()
-                .map_err(usage)?;
+                .map_err(PyValueError::new_err)?;
         }
         Ok(query)
     }
@@ -200,34 +168,24 @@ fn wire<T>(read: Result<T, String>) -> PyResult<T> {
     read.map_err(PyValueError::new_err)
 }
 
-/// The cluster's plan, one unit at a time, as `(file index, file name,
-/// unit)`: files cut about every `split_bytes` bytes (compressed for bzip2;
-/// `None`: each format's default). Iterating frames a bzip2 file as it
-/// goes, so the first units can be scanned while the rest are planned.
-#[pyclass(module = "logbench._logbench")]
-struct UnitPlanner {
-    planner: Mutex<units::Planner>,
-}
-
-#[pymethods]
-impl UnitPlanner {
-    #[new]
-    #[pyo3(signature = (paths, split_bytes = None))]
-    fn new(paths: Vec<PathBuf>, split_bytes: Option<u64>) -> Self {
-        UnitPlanner {
-            planner: Mutex::new(units::Planner::new(paths, split_bytes)),
-        }
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&self, py: Python<'_>) -> Option<(u32, String, Py<PyBytes>)> {
-        let unit = py.detach(|| self.planner.lock().expect("never poisoned").next())?;
-        let bytes = PyBytes::new(py, &unit.to_bytes()).unbind();
-        Some((unit.file, unit.name(), bytes))
-    }
+/// The cluster's plan: `(file index, file name, unit)` for every unit of
+/// `paths`, cut about every `split_bytes` bytes (compressed for bzip2;
+/// `None`: each format's default).
+#[pyfunction]
+#[pyo3(signature = (paths, split_bytes = None))]
+fn plan_units(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    split_bytes: Option<u64>,
+) -> Vec<(u32, String, Py<PyBytes>)> {
+    let units = py.detach(|| units::plan(&paths, split_bytes));
+    units
+        .iter()
+        .map(|unit| {
+            let bytes = PyBytes::new(py, &unit.to_bytes()).unbind();
+            (unit.file, unit.name(), bytes)
+        })
+        .collect()
 }
 
 /// Scan one unit into its partial state.
@@ -345,6 +303,7 @@ fn _logbench(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(mean_json, module)?)?;
     module.add_function(wrap_pyfunction!(stats_json, module)?)?;
     for function in [
+        wrap_pyfunction!(plan_units, module)?,
         wrap_pyfunction!(scan_unit, module)?,
         wrap_pyfunction!(merge_partials, module)?,
         wrap_pyfunction!(finish_file, module)?,
@@ -354,7 +313,6 @@ fn _logbench(module: &Bound<'_, PyModule>) -> PyResult<()> {
     ] {
         module.add_function(function)?;
     }
-    module.add_class::<UnitPlanner>()?;
     module.add("Error", module.py().get_type::<Error>())?;
     module.add("DEFAULT_METRIC", DEFAULT_METRIC)?;
     Ok(())

@@ -165,9 +165,11 @@ impl BlockFrames {
         }
     }
 
-    /// The file it frames.
-    pub fn file(&self) -> &File {
-        &self.file
+    /// The bytes of the block `at` that [`BlockFrames::next_frame`] has
+    /// just returned, copied out of the bytes already read for framing
+    /// (valid until the next call).
+    pub fn copy_block(&self, at: BlockAt) -> OwnedBlock {
+        self.window.copy_block(at.level, at.start, at.end)
     }
 
     /// The next block or stream end, or `None` at the end of the file.
@@ -234,25 +236,6 @@ pub fn first_magic(
     Ok(None)
 }
 
-/// Read the block at `at` from `file` and decode it (see [`decode_block`]);
-/// `None` if it does not decode.
-pub fn decode_block_at<T>(
-    file: &File,
-    at: BlockAt,
-    each: impl Fn(&[u8]) -> T,
-) -> std::io::Result<Option<T>> {
-    let first_byte = at.start / 8;
-    let mut bytes = vec![0u8; (at.end.div_ceil(8) - first_byte) as usize];
-    file.read_exact_at(&mut bytes, first_byte)?;
-    let block = OwnedBlock {
-        bytes,
-        start: at.start - first_byte * 8,
-        end: at.end - first_byte * 8,
-        level: at.level,
-    };
-    Ok(decode_block(&block, &each))
-}
-
 /// Decoded blocks arrive in any order; `accept` sees them in file order.
 struct InOrder<T, A> {
     accept: A,
@@ -303,7 +286,7 @@ const KEPT_TEXT_CAPACITY: usize = 4 << 20;
 /// decode. Our decoder goes first; a block it refuses goes to libbzip2 as a
 /// one-block stream (its CRC checked there too), so a rare valid block our
 /// decoder leaves alone costs time, never the answer.
-fn decode_block<T>(block: &OwnedBlock, each: &impl Fn(&[u8]) -> T) -> Option<T> {
+pub fn decode_block<T>(block: &OwnedBlock, each: &impl Fn(&[u8]) -> T) -> Option<T> {
     let (mut decoder, mut text) = WORKSPACE.take();
     text.clear();
     let decoded = decoder.decode(block.bits(), &mut text).is_ok()

@@ -70,7 +70,7 @@ pub enum UnitKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Partial {
     /// The whole file, decoded as a stream: it replaces the partial states of
-    /// the file's other units (see [`Planner`]).
+    /// the file's other units (see [`scan_unit`]).
     File(Summary),
     /// Whole lines only (raw byte ranges).
     Aligned(Summary),
@@ -286,151 +286,103 @@ pub const BZIP2_SPLIT_BYTES: u64 = 2 << 20;
 /// Cut `paths` into units of about `split_bytes` bytes of the file each
 /// (compressed bytes for bzip2; by default [`RAW_SPLIT_BYTES`] and
 /// [`BZIP2_SPLIT_BYTES`]).
-pub fn plan(paths: &[PathBuf], split_bytes: Option<u64>) -> Vec<Unit> {
-    Planner::new(paths.to_vec(), split_bytes).collect()
-}
-
-/// The units of a list of files, made one at a time. Planning reads a file's
-/// first bytes and its size, never the file.
 ///
-/// Planning never fails: a file that cannot be opened gets a
-/// [`UnitKind::Whole`] unit, whose scan gives the CLI's error.
-pub struct Planner {
-    paths: std::vec::IntoIter<PathBuf>,
-    split_bytes: Option<u64>,
-    file: u32,
-    current: Option<Cutting>,
+/// Planning reads a file's first bytes and its size, never the file, and
+/// never fails: a file that cannot be opened gets a [`UnitKind::Whole`]
+/// unit, whose scan gives the CLI's error.
+pub fn plan(paths: &[PathBuf], split_bytes: Option<u64>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (file, path) in paths.iter().enumerate() {
+        let (size, parts) = cut(path, split_bytes);
+        units.extend(parts.into_iter().map(|kind| Unit {
+            path: path.as_os_str().as_bytes().to_vec(),
+            file: file as u32,
+            size,
+            kind,
+        }));
+    }
+    units
 }
 
-/// The file being cut.
-struct Cutting {
-    path: Vec<u8>,
-    file: u32,
-    size: u64,
-    parts: std::vec::IntoIter<UnitKind>,
-}
-
-impl Planner {
-    pub fn new(paths: Vec<PathBuf>, split_bytes: Option<u64>) -> Planner {
-        Planner {
-            paths: paths.into_iter(),
-            split_bytes,
-            file: 0,
-            current: None,
-        }
+/// The size of the file at `path` and its parts.
+fn cut(path: &Path, split_bytes: Option<u64>) -> (u64, Vec<UnitKind>) {
+    let whole = |size| (size, vec![UnitKind::Whole]);
+    if path.as_os_str() == "-" {
+        return whole(0);
     }
-
-    /// The size of the file at `path` and its parts.
-    fn cut(&self, path: &Path) -> (u64, Vec<UnitKind>) {
-        let whole = |size| (size, vec![UnitKind::Whole]);
-        if path.as_os_str() == "-" {
-            return whole(0);
+    let Ok(input) = Input::open(path) else {
+        return whole(0);
+    };
+    let Some(file) = input.file() else {
+        return whole(0);
+    };
+    let Ok(size) = file.metadata().map(|m| m.len()) else {
+        return whole(0);
+    };
+    let ranges = |default: u64| {
+        let split_bytes = split_bytes.unwrap_or(default).max(1);
+        let count = size.div_ceil(split_bytes);
+        (0..count).map(move |i| {
+            (
+                i * split_bytes,
+                (i + 1 < count).then_some((i + 1) * split_bytes),
+            )
+        })
+    };
+    let parts: Vec<UnitKind> = match input.format() {
+        Format::Raw => ranges(RAW_SPLIT_BYTES)
+            .map(|(start, end)| UnitKind::Lines { start, end })
+            .collect(),
+        Format::Bzip2 => {
+            // The level of the file's first stream, from its header.
+            let mut header = [0u8; 4];
+            let level = match file.read_exact_at(&mut header, 0) {
+                Ok(()) if header[..3] == *b"BZh" && header[3].is_ascii_digit() => header[3],
+                _ => return whole(size),
+            };
+            ranges(BZIP2_SPLIT_BYTES)
+                .map(|(start, end)| UnitKind::Blocks {
+                    level,
+                    start,
+                    end: end.unwrap_or(size),
+                })
+                .collect()
         }
-        let Ok(input) = Input::open(path) else {
-            return whole(0);
-        };
-        let Some(file) = input.file() else {
-            return whole(0);
-        };
-        let Ok(size) = file.metadata().map(|m| m.len()) else {
-            return whole(0);
-        };
-        let ranges = |default: u64| {
-            let split_bytes = self.split_bytes.unwrap_or(default).max(1);
-            let count = size.div_ceil(split_bytes);
-            (0..count).map(move |i| {
-                (
-                    i * split_bytes,
-                    (i + 1 < count).then_some((i + 1) * split_bytes),
-                )
-            })
-        };
-        let parts: Vec<UnitKind> = match input.format() {
-            Format::Raw => ranges(RAW_SPLIT_BYTES)
-                .map(|(start, end)| UnitKind::Lines { start, end })
-                .collect(),
-            Format::Bzip2 => {
-                // The level of the file's first stream, from its header.
-                let mut header = [0u8; 4];
-                let level = match file.read_exact_at(&mut header, 0) {
-                    Ok(()) if header[..3] == *b"BZh" && header[3].is_ascii_digit() => header[3],
-                    _ => return whole(size),
-                };
-                ranges(BZIP2_SPLIT_BYTES)
-                    .map(|(start, end)| UnitKind::Blocks {
-                        level,
-                        start,
-                        end: end.unwrap_or(size),
-                    })
-                    .collect()
-            }
-            Format::Gzip => return whole(size),
-        };
-        if parts.len() <= 1 {
-            return whole(size);
-        }
-        (size, parts)
+        Format::Gzip => return whole(size),
+    };
+    if parts.len() <= 1 {
+        return whole(size);
     }
-}
-
-impl Iterator for Planner {
-    type Item = Unit;
-
-    fn next(&mut self) -> Option<Unit> {
-        loop {
-            if let Some(cutting) = &mut self.current {
-                if let Some(kind) = cutting.parts.next() {
-                    return Some(Unit {
-                        path: cutting.path.clone(),
-                        file: cutting.file,
-                        size: cutting.size,
-                        kind,
-                    });
-                }
-                self.current = None;
-            }
-            let path = self.paths.next()?;
-            let (size, parts) = self.cut(&path);
-            self.current = Some(Cutting {
-                path: path.as_os_str().as_bytes().to_vec(),
-                file: self.file,
-                size,
-                parts: parts.into_iter(),
-            });
-            self.file += 1;
-        }
-    }
+    (size, parts)
 }
 
 /// Scan one unit with the fast engine on the calling thread.
 pub fn scan_unit(unit: &Unit, query: &StatsQuery) -> Result<Partial> {
     let name = unit.name();
-    let fold = StatsFold { query };
+    // The file, and its size now: shorter than when planned is an error.
     let open = || {
-        File::open(unit.path()).map_err(|source| Error::Open {
+        let file = File::open(unit.path()).map_err(|source| Error::Open {
             file: name.clone(),
             action: "cannot open",
             source,
-        })
+        })?;
+        let size = file.metadata().map_err(|e| Error::read(&name, e))?.len();
+        if size < unit.size {
+            return Err(shrank(&name, unit.size, size));
+        }
+        Ok((file, size))
     };
     match &unit.kind {
         UnitKind::Whole => Ok(Partial::File(whole_file(&unit.path(), query)?)),
         UnitKind::Lines { start, end } => {
-            let file = open()?;
-            let size = file.metadata().map_err(|e| Error::read(&name, e))?.len();
-            if size < unit.size {
-                return Err(shrank(&name, unit.size, size));
-            }
+            let (file, size) = open()?;
+            let fold = StatsFold { query };
             Ok(Partial::Aligned(scan_lines(
                 &file, &name, size, *start, *end, &fold,
             )?))
         }
         UnitKind::Blocks { level, start, end } => {
-            let file = open()?;
-            let size = file.metadata().map_err(|e| Error::read(&name, e))?.len();
-            if size < unit.size {
-                return Err(shrank(&name, unit.size, size));
-            }
+            let (file, _) = open()?;
             scan_blocks(file, &unit.path(), *level, *start, *end, query)
         }
     }
@@ -477,10 +429,10 @@ fn scan_blocks(
             Ok(Some(Framed::Block { at, .. })) if at.start >= before => break,
             Ok(Some(Framed::StreamEnd { at, .. })) if at >= before => break,
             Ok(Some(Framed::Block { at, crc })) => {
-                let decoded = bzip2_parallel::decode_block_at(frames.file(), at, |block| {
-                    Edges::of_text(block, &fold)
-                })
-                .map_err(read_error)?;
+                let block = frames.copy_block(at);
+                let decoded = bzip2_parallel::decode_block(&block, &|text: &[u8]| {
+                    Edges::of_text(text, &fold)
+                });
                 let Some(piece) = decoded else {
                     return whole();
                 };
